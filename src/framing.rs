@@ -1,0 +1,184 @@
+//! Length-prefixed framing: `uvarint(len) || bytes`, the layout shared by CARv1 sections and the
+//! F3Data block stream (FRC-0108, "F3Data": the prefixes "follow the CARv1 format").
+//!
+//! Reading is strict where Go's `binary.ReadUvarint` is lenient: a varint must be minimal (no
+//! trailing `0x80 .. 0x00` groups) and fit in 64 bits. A declared length is checked against a
+//! caller-given limit before anything is read, and the buffer grows only as bytes arrive, so a
+//! tiny input that declares a huge block costs nothing.
+
+use std::io::{self, Read, Write};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The longest valid uvarint for a u64: 10 bytes, the last one 0x01 at most.
+pub const MAX_VARINT_LEN: usize = 10;
+
+/// Appends the minimal uvarint encoding of `value` to `out`.
+pub fn encode_uvarint(mut value: u64, out: &mut Vec<u8>) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Writes the minimal uvarint encoding of `value`.
+pub fn write_uvarint<W: Write + ?Sized>(w: &mut W, value: u64) -> io::Result<usize> {
+    let mut buf = Vec::with_capacity(MAX_VARINT_LEN);
+    encode_uvarint(value, &mut buf);
+    w.write_all(&buf)?;
+    Ok(buf.len())
+}
+
+/// Decodes a uvarint from the start of `bytes`, returning the value and its length.
+/// `Ok(None)` means `bytes` is empty.
+pub fn decode_uvarint(bytes: &[u8]) -> Result<Option<(u64, usize)>> {
+    let mut iter = bytes.iter().copied();
+    read_uvarint_from(|| Ok(iter.next()))
+}
+
+/// Reads a uvarint from `r`. `Ok(None)` is a clean end of input before the first byte.
+pub fn read_uvarint<R: Read + ?Sized>(r: &mut R) -> Result<Option<(u64, usize)>> {
+    read_uvarint_from(|| {
+        let mut b = [0u8; 1];
+        loop {
+            match r.read(&mut b) {
+                Ok(0) => return Ok(None),
+                Ok(_) => return Ok(Some(b[0])),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::from(e)),
+            }
+        }
+    })
+}
+
+fn read_uvarint_from(mut next: impl FnMut() -> Result<Option<u8>>) -> Result<Option<(u64, usize)>> {
+    let mut value = 0u64;
+    for i in 0..MAX_VARINT_LEN {
+        let byte = match next()? {
+            Some(b) => b,
+            None if i == 0 => return Ok(None),
+            None => return Err(Error::at(ErrorKind::VarintTruncated, 0)),
+        };
+        let low = u64::from(byte & 0x7f);
+        // The tenth byte may only contribute the 64th bit.
+        if i == MAX_VARINT_LEN - 1 && byte > 1 {
+            return Err(Error::at(ErrorKind::VarintOverflow, 0));
+        }
+        value |= low << (7 * i);
+        if byte & 0x80 == 0 {
+            if byte == 0 && i > 0 {
+                return Err(Error::at(ErrorKind::VarintOverlong, 0));
+            }
+            return Ok(Some((value, i + 1)));
+        }
+    }
+    Err(Error::at(ErrorKind::VarintOverflow, 0))
+}
+
+/// Reads exactly `len` bytes into `buf` (cleared first), growing it only as data arrives.
+///
+/// Returns [`ErrorKind::BlockTruncated`] with the count actually present when the input ends
+/// early. The caller has already checked `len` against its limit.
+pub fn read_exact_growing<R: Read + ?Sized>(r: &mut R, len: u64, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
+    let got = r.take(len).read_to_end(buf).map_err(Error::from)? as u64;
+    if got < len {
+        return Err(Error::new(ErrorKind::BlockTruncated {
+            declared: len,
+            available: got,
+        }));
+    }
+    Ok(())
+}
+
+/// A reader that counts the bytes it passes on and feeds them to a blake2b-256 hasher, so the
+/// CID of a stream is known when the stream ends without a second pass.
+pub struct HashingReader<R> {
+    inner: R,
+    state: blake2b_simd::State,
+    count: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            state: crate::cids::blake2b256_state(),
+            count: 0,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The blake2b-256 digest of everything read so far.
+    pub fn digest(&self) -> [u8; 32] {
+        crate::cids::finish_blake2b256(&self.state)
+    }
+
+    /// The wrapped reader.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// Mutable access to the wrapped reader.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = buf.get(..n).unwrap_or_default();
+        self.state.update(read);
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_round_trip_and_edges() {
+        for v in [0u64, 1, 127, 128, 300, 1 << 35, u64::MAX] {
+            let mut b = Vec::new();
+            encode_uvarint(v, &mut b);
+            assert_eq!(decode_uvarint(&b).unwrap(), Some((v, b.len())));
+        }
+        assert_eq!(decode_uvarint(&[]).unwrap(), None);
+        let code = |b: &[u8]| decode_uvarint(b).unwrap_err().code();
+        assert_eq!(code(&[0x80]), "varint-truncated");
+        assert_eq!(code(&[0x81, 0x00]), "varint-overlong");
+        assert_eq!(
+            code(&[0xff; 9].iter().copied().chain([0x02]).collect::<Vec<_>>()),
+            "varint-overflow"
+        );
+        assert_eq!(code(&[0xff; 11]), "varint-overflow");
+        // u64::MAX is nine 0xff then 0x01: the largest tenth byte allowed.
+        let mut max = vec![0xff; 9];
+        max.push(0x01);
+        assert_eq!(decode_uvarint(&max).unwrap(), Some((u64::MAX, 10)));
+    }
+
+    #[test]
+    fn growing_read_reports_what_was_there() {
+        let data = [1u8, 2, 3];
+        let mut buf = Vec::new();
+        let err = read_exact_growing(&mut &data[..], 1 << 62, &mut buf).unwrap_err();
+        assert_eq!(
+            err.kind,
+            ErrorKind::BlockTruncated {
+                declared: 1 << 62,
+                available: 3
+            }
+        );
+        assert!(buf.capacity() < 4096);
+    }
+}

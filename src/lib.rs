@@ -1,0 +1,40 @@
+//! # frc0108
+//!
+//! Reference reader, writer and validator for FRC-0108 Filecoin snapshots: CAR files whose root
+//! names a `SnapshotMetadata` block and whose second block is F3 data, a length-prefixed stream
+//! of one `F3SnapshotHeader` and every `FinalityCertificate` in instance order.
+//!
+//! The modules follow the layers a reader walks through:
+//!
+//! | layer | module |
+//! |---|---|
+//! | `uvarint(len) ‖ bytes` framing | [`framing`] |
+//! | strict CBOR primitives | [`cbor`] |
+//! | CIDs and blake2b-256 | [`cids`] |
+//! | the snapshot's CBOR types | [`types`] |
+//! | the F3Data block stream | [`f3data`] |
+//! | the CAR container and v2 snapshot | [`car`] |
+//! | validation: structure, power tables, chain | [`validate`] |
+//! | what `inspect` and `check` report | [`report`] |
+//!
+//! Every error is an [`Error`] with a stable [`Error::code`]. Nothing in the library panics on
+//! input, and no allocation is sized by a length the input declares.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod car;
+pub mod cbor;
+pub mod cids;
+pub mod error;
+pub mod f3data;
+pub mod framing;
+pub mod report;
+pub mod types;
+pub mod validate;
+
+pub use error::{Error, ErrorKind, Location, Result};
+pub use types::{
+    Cbor, F3SnapshotHeader, FinalityCertificate, PowerEntries, PowerEntry, PowerTableDelta,
+    Signers, SnapshotMetadata, SupplementalData, TipSet,
+};

@@ -1,0 +1,308 @@
+//! Validation of an F3 data stream, fed one block at a time so memory is bounded by the power
+//! table, never by the chain.
+//!
+//! Levels, each including the one before:
+//! - [`Level::Structure`]: the byte-level rules (enforced by the decoder), the header, each
+//!   certificate's own ECChain, and the certificate sequence (consecutive instances from
+//!   FirstInstance, at least one, the last equal to LatestInstance).
+//! - [`Level::Import`]: what go-f3's `ImportSnapshotToDatastore` adds: power table deltas applied
+//!   with all of `certs.ApplyPowerTableDiffs`'s rejections, and the power table CID compared
+//!   with `SupplementalData.PowerTable` at go-f3's checkpoints (every certificate whose
+//!   `instance + 1` is a multiple of the checkpoint interval) and after the last certificate.
+//! - [`Level::Chain`] (the default): as `Import`, but the CID is compared after every
+//!   certificate, each chain's base must be the previous certificate's head, and signer
+//!   indexes must lie within the table.
+
+pub mod power;
+
+use cid::Cid;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::f3data::{Block, HEADER_VERSION};
+use crate::types::{F3SnapshotHeader, FinalityCertificate, TipSet};
+use power::{check_table, PowerTable};
+
+/// go-f3's `defaultPowerTableFrequency` (certstore): one day of instances at one a minute.
+pub const DEFAULT_POWER_TABLE_FREQUENCY: u64 = 60 * 24;
+
+/// go-f3 refuses an ECChain longer than this (`gpbft.ChainMaxLen`).
+pub const CHAIN_MAX_LEN: u64 = 128;
+
+/// How deep to validate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Bytes, header, per-certificate structure and the certificate sequence.
+    Structure,
+    /// `Structure` plus what go-f3's import checks.
+    Import,
+    /// `Import` plus power table CIDs after every certificate and chain continuity.
+    Chain,
+}
+
+impl Level {
+    /// The level's name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Structure => "structure",
+            Level::Import => "import",
+            Level::Chain => "chain",
+        }
+    }
+}
+
+/// What the caller knows in advance (go-f3's manifest fields that import uses).
+#[derive(Debug, Clone, Default)]
+pub struct Manifest {
+    /// The network's first instance; the header's FirstInstance must equal it.
+    pub initial_instance: Option<u64>,
+    /// The network's initial power table CID; the header's table must hash to it.
+    pub initial_power_table: Option<Cid>,
+}
+
+/// Validation settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How deep to go.
+    pub level: Level,
+    /// Checkpoint interval for [`Level::Import`].
+    pub power_table_frequency: u64,
+    /// Expected network facts, if any.
+    pub manifest: Manifest,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            level: Level::Chain,
+            power_table_frequency: DEFAULT_POWER_TABLE_FREQUENCY,
+            manifest: Manifest::default(),
+        }
+    }
+}
+
+/// What a completed validation established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Certificates read.
+    pub certificates: u64,
+    /// The power table CID after the last certificate's delta (levels `import` and `chain`).
+    pub final_power_table: Option<Cid>,
+}
+
+/// A streaming validator: feed it the header, each certificate, then call `finish`.
+pub struct Validator {
+    opts: Options,
+    header: Option<F3SnapshotHeader>,
+    table: Option<PowerTable>,
+    next_instance: u64,
+    count: u64,
+    prev_head: Option<TipSet>,
+}
+
+impl Validator {
+    /// A validator with `opts`.
+    pub fn new(opts: Options) -> Self {
+        Validator {
+            opts,
+            header: None,
+            table: None,
+            next_instance: 0,
+            count: 0,
+            prev_head: None,
+        }
+    }
+
+    /// The level in use.
+    pub fn level(&self) -> Level {
+        self.opts.level
+    }
+
+    /// Certificates accepted so far.
+    pub fn certificates(&self) -> u64 {
+        self.count
+    }
+
+    /// The power table in force (levels `import` and `chain`).
+    pub fn power_table(&self) -> Option<&PowerTable> {
+        self.table.as_ref()
+    }
+
+    /// Checks the header.
+    pub fn header(&mut self, block: &Block<F3SnapshotHeader>) -> Result<()> {
+        let h = &block.value;
+        let at = |e: Error| e.at_offset(block.offset).in_field("F3SnapshotHeader");
+        if h.version != HEADER_VERSION {
+            return Err(at(Error::new(ErrorKind::HeaderVersion(h.version))));
+        }
+        if h.first_instance > h.latest_instance {
+            return Err(at(Error::new(ErrorKind::HeaderInstanceRange {
+                first: h.first_instance,
+                latest: h.latest_instance,
+            })));
+        }
+        check_table(&h.initial_power_table)
+            .map_err(|e| e.in_field("F3SnapshotHeader.InitialPowerTable"))
+            .map_err(at)?;
+        if let Some(first) = self.opts.manifest.initial_instance {
+            if first != h.first_instance {
+                return Err(at(Error::new(ErrorKind::SequenceFirst {
+                    expected: first,
+                    found: h.first_instance,
+                })));
+            }
+        }
+        let need_table =
+            self.opts.level >= Level::Import || self.opts.manifest.initial_power_table.is_some();
+        if need_table {
+            let table = PowerTable::new(&h.initial_power_table);
+            if let Some(expected) = self.opts.manifest.initial_power_table {
+                if expected != table.cid() {
+                    return Err(at(Error::new(ErrorKind::PowerTableCidMismatch {
+                        expected: expected.to_string(),
+                        computed: table.cid().to_string(),
+                    })));
+                }
+            }
+            if self.opts.level >= Level::Import {
+                self.table = Some(table);
+            }
+        }
+        self.next_instance = h.first_instance;
+        self.header = Some(h.clone());
+        Ok(())
+    }
+
+    /// Checks the next certificate.
+    pub fn certificate(&mut self, block: &Block<FinalityCertificate>) -> Result<()> {
+        let c = &block.value;
+        self.check_certificate(c)
+            .map_err(|e| e.in_instance(c.instance).at_offset(block.offset))
+    }
+
+    fn check_certificate(&mut self, c: &FinalityCertificate) -> Result<()> {
+        let Some(h) = &self.header else {
+            return Err(Error::new(ErrorKind::Io(
+                "certificate before header".into(),
+            )));
+        };
+        if c.instance != self.next_instance {
+            let kind = if self.count == 0 {
+                ErrorKind::SequenceFirst {
+                    expected: h.first_instance,
+                    found: c.instance,
+                }
+            } else if c.instance > h.latest_instance && self.next_instance > h.latest_instance {
+                ErrorKind::SequenceBeyondLatest {
+                    latest: h.latest_instance,
+                    found: c.instance,
+                }
+            } else {
+                ErrorKind::SequenceGap {
+                    expected: self.next_instance,
+                    found: c.instance,
+                }
+            };
+            return Err(Error::new(kind));
+        }
+        if c.instance > h.latest_instance {
+            return Err(Error::new(ErrorKind::SequenceBeyondLatest {
+                latest: h.latest_instance,
+                found: c.instance,
+            }));
+        }
+        check_ec_chain(c)?;
+
+        let level = self.opts.level;
+        if level >= Level::Chain {
+            if let (Some(prev), Some(base)) = (&self.prev_head, c.tipsets().first()) {
+                if prev != base {
+                    return Err(
+                        Error::new(ErrorKind::ChainBase).in_field("FinalityCertificate.ECChain")
+                    );
+                }
+            }
+            if let (Some(table), Some(last)) = (&self.table, c.signers.last()) {
+                if last >= table.len() as u64 {
+                    return Err(Error::new(ErrorKind::SignerOutOfRange {
+                        index: last,
+                        len: table.len() as u64,
+                    })
+                    .in_field("FinalityCertificate.Signers"));
+                }
+            }
+        }
+        if let Some(table) = self.table.as_mut() {
+            table
+                .apply(&c.power_table_delta)
+                .map_err(|e| e.in_field("FinalityCertificate.PowerTableDelta"))?;
+            let is_last = c.instance == h.latest_instance;
+            let checkpoint =
+                (c.instance.wrapping_add(1)) % self.opts.power_table_frequency.max(1) == 0;
+            if level >= Level::Chain || checkpoint || is_last {
+                let computed = table.cid();
+                if computed != c.supplemental_data.power_table {
+                    return Err(Error::new(ErrorKind::PowerTableCidMismatch {
+                        expected: c.supplemental_data.power_table.to_string(),
+                        computed: computed.to_string(),
+                    })
+                    .in_field("FinalityCertificate.SupplementalData.PowerTable"));
+                }
+            }
+        }
+        self.prev_head = c.tipsets().last().cloned();
+        self.count += 1;
+        self.next_instance = c.instance.saturating_add(1);
+        Ok(())
+    }
+
+    /// Checks the end of the stream.
+    pub fn finish(&self) -> Result<Summary> {
+        let Some(h) = &self.header else {
+            return Err(Error::new(ErrorKind::Io("no header".into())));
+        };
+        if self.count == 0 {
+            return Err(Error::new(ErrorKind::SequenceEmpty));
+        }
+        let last = self.next_instance.saturating_sub(1);
+        if last != h.latest_instance {
+            return Err(Error::new(ErrorKind::SequenceShort {
+                last,
+                latest: h.latest_instance,
+            }));
+        }
+        Ok(Summary {
+            certificates: self.count,
+            final_power_table: self.table.as_ref().map(PowerTable::cid),
+        })
+    }
+}
+
+/// A certificate's own chain: not empty, within go-f3's length limit, epochs strictly
+/// increasing from zero, every tipset key non-empty (`gpbft.ECChain.Validate`; go-f3's import
+/// skips this, its `ValidateFinalityCertificates` does not).
+fn check_ec_chain(c: &FinalityCertificate) -> Result<()> {
+    let ts = c.tipsets();
+    let field = "FinalityCertificate.ECChain";
+    if ts.is_empty() {
+        return Err(Error::new(ErrorKind::ChainEmpty).in_field(field));
+    }
+    if ts.len() as u64 > CHAIN_MAX_LEN {
+        return Err(Error::new(ErrorKind::ChainTooLong {
+            len: ts.len() as u64,
+            max: CHAIN_MAX_LEN,
+        })
+        .in_field(field));
+    }
+    // go-f3 starts from epoch -1, so a negative first epoch fails the same rule.
+    let mut prev: Option<i64> = Some(-1);
+    for (i, t) in ts.iter().enumerate() {
+        if t.key.is_empty() {
+            return Err(Error::new(ErrorKind::ChainEmptyKey { index: i as u64 }).in_field(field));
+        }
+        if prev.is_some_and(|p| t.epoch <= p) {
+            return Err(Error::new(ErrorKind::ChainEpochs { index: i as u64 }).in_field(field));
+        }
+        prev = Some(t.epoch);
+    }
+    Ok(())
+}
