@@ -13,9 +13,11 @@
 //! | CIDs and blake2b-256 | [`cids`] |
 //! | the snapshot's CBOR types | [`types`] |
 //! | the F3Data block stream | [`f3data`] |
-//! | the CAR container and v2 snapshot | [`car`] |
+//! | the CAR container | [`car`] |
+//! | Filecoin v1/v2 snapshots in a CAR | [`snapshot`] |
 //! | validation: structure, power tables, chain | [`validate`] |
 //! | what `inspect` and `check` report | [`report`] |
+//! | seeded synthetic chains for tests and benchmarks | [`synth`] |
 //!
 //! Every error is an [`Error`] with a stable [`Error::code`]. Nothing in the library panics on
 //! input, and no allocation is sized by a length the input declares.
@@ -30,6 +32,8 @@ pub mod error;
 pub mod f3data;
 pub mod framing;
 pub mod report;
+pub mod snapshot;
+pub mod synth;
 pub mod types;
 pub mod validate;
 

@@ -1,1 +1,337 @@
-fn main() {}
+//! `frc0108`: inspect and check FRC-0108 snapshots. A thin shell over the library: it parses
+//! arguments, opens input, shows progress, and prints what the library reports.
+
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use frc0108::report::{analyze, Analysis, Progress};
+use frc0108::validate::{Level, Manifest, Options, DEFAULT_POWER_TABLE_FREQUENCY};
+use frc0108::ErrorKind;
+
+#[derive(Parser)]
+#[command(
+    name = "frc0108",
+    version,
+    about = "Reference reader and checker for FRC-0108 Filecoin snapshots"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Say what the input is: F3 data or a v1/v2 CAR snapshot, plain or zstd, and what it holds.
+    Inspect {
+        /// Input file, or `-` for standard input.
+        file: String,
+        /// Print one JSON object (see README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the input. Exit 0 valid, 1 invalid, 2 usage or I/O error.
+    Check {
+        /// Input file, or `-` for standard input.
+        file: String,
+        /// Print one JSON object (see README).
+        #[arg(long)]
+        json: bool,
+        /// How deep to go.
+        #[arg(long, value_enum, default_value_t = LevelArg::Chain)]
+        level: LevelArg,
+        /// The header's FirstInstance must equal this (a network manifest's InitialInstance).
+        #[arg(long)]
+        initial_instance: Option<u64>,
+        /// The header's power table must have this CID (a manifest's InitialPowerTable).
+        #[arg(long)]
+        initial_power_table: Option<String>,
+        /// Checkpoint interval of the `import` level (go-f3's default is 1440).
+        #[arg(long, default_value_t = DEFAULT_POWER_TABLE_FREQUENCY)]
+        power_table_frequency: u64,
+    },
+    /// Write a synthetic snapshot from a seed: valid at the `chain` level, with random bytes
+    /// for keys and signatures (so never valid at the signature level).
+    Synth {
+        /// Output file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Participants in the initial power table.
+        #[arg(long, default_value_t = 4)]
+        participants: usize,
+        /// Certificates.
+        #[arg(long, default_value_t = 10)]
+        instances: u64,
+        /// Instance of the first certificate.
+        #[arg(long, default_value_t = 0)]
+        first_instance: u64,
+        /// Percentage of certificates with a power table delta.
+        #[arg(long, default_value_t = 30)]
+        churn_percent: u64,
+        /// Wrap the F3 data in a v2 CAR snapshot.
+        #[arg(long)]
+        car: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LevelArg {
+    /// Bytes, header, per-certificate structure and sequence.
+    Structure,
+    /// Structure plus go-f3's import checks.
+    Import,
+    /// Import plus power table CIDs after every certificate and chain continuity.
+    Chain,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Structure => Level::Structure,
+            LevelArg::Import => Level::Import,
+            LevelArg::Chain => Level::Chain,
+        }
+    }
+}
+
+fn open(path: &str) -> io::Result<Box<dyn Read>> {
+    if path == "-" {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            File::open(path)?,
+        )))
+    }
+}
+
+/// A progress line on stderr when it is a terminal; nothing otherwise.
+fn progress_bar() -> Box<dyn FnMut(Progress)> {
+    if !io::stderr().is_terminal() {
+        return Box::new(|_| {});
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    let start = Instant::now();
+    Box::new(move |p: Progress| {
+        let secs = start.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!(
+            "{} read, {} certificates ({:.1} MiB/s, {:.0} certificates/s)",
+            indicatif::HumanBytes(p.bytes),
+            p.certificates,
+            p.bytes as f64 / secs / (1 << 20) as f64,
+            p.certificates as f64 / secs,
+        ));
+        bar.tick();
+    })
+}
+
+fn print_json(v: &serde_json::Value) {
+    let mut out = io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    let _ = writeln!(out);
+}
+
+fn print_inspect(a: &Analysis) {
+    let v = a.inspect_json();
+    let get = |k: &str| v.get(k).cloned().unwrap_or_default();
+    println!(
+        "format:       {} ({})",
+        get("format").as_str().unwrap_or("unknown"),
+        a.compression.name()
+    );
+    if let Some(car) = &a.car {
+        if let Some(c) = car.container {
+            println!("container:    {}", c.name());
+        }
+        for r in &car.roots {
+            println!("root:         {r}");
+        }
+        if let Some(md) = &car.metadata {
+            println!(
+                "metadata:     version {}, {} head blocks",
+                md.version,
+                md.head_tipset_key.len()
+            );
+            match &md.f3_data {
+                Some(c) => println!("f3 data:      {c}"),
+                None => println!("f3 data:      none"),
+            }
+        }
+        println!("sections:     {}", car.sections);
+    }
+    if let Some(f3) = &a.f3 {
+        if let Some(h) = &f3.header {
+            println!(
+                "f3 header:    version {}, instances {}..={}, initial power table {} entries",
+                h.version,
+                h.first_instance,
+                h.latest_instance,
+                h.initial_power_table.0.len()
+            );
+            if let Some(c) = f3.initial_power_table_cid {
+                println!("power table:  {c}");
+            }
+        }
+        println!("certificates: {}", f3.certificates);
+        println!("f3 bytes:     {}", f3.bytes);
+        if let Some(c) = f3.cid {
+            println!("f3 cid:       {c}");
+        }
+    }
+    if let Some(e) = &a.error {
+        println!("error:        {e}");
+    }
+}
+
+fn is_io(a: &Analysis) -> bool {
+    matches!(a.error.as_ref().map(|e| &e.kind), Some(ErrorKind::Io(_)))
+}
+
+fn synth(out: &std::path::Path, params: &frc0108::synth::Params, car: bool) -> frc0108::Result<()> {
+    if out.exists() {
+        return Err(frc0108::Error::new(ErrorKind::Io(format!(
+            "{} exists; not overwriting it",
+            out.display()
+        ))));
+    }
+    let (header, certs) = frc0108::synth::build(params);
+    let (f3, f3_cid) = frc0108::f3data::encode(&header, &certs);
+    let mut file = io::BufWriter::new(File::create_new(out)?);
+    if car {
+        let head = certs
+            .last()
+            .and_then(|c| c.tipsets().last())
+            .map(|t| frc0108::cbor::parse_cid_exact(t.key.get(..38).unwrap_or_default()))
+            .transpose()?
+            .into_iter()
+            .collect::<Vec<_>>();
+        frc0108::snapshot::write_v2_snapshot(&mut file, &head, Some((&f3_cid, &f3)), &[])?;
+    } else {
+        file.write_all(&f3)?;
+    }
+    file.flush()?;
+    eprintln!(
+        "wrote {} ({} certificates, F3 data {f3_cid})",
+        out.display(),
+        certs.len()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Synth {
+            out,
+            seed,
+            participants,
+            instances,
+            first_instance,
+            churn_percent,
+            car,
+        } => {
+            let params = frc0108::synth::Params {
+                seed,
+                participants,
+                instances,
+                first_instance,
+                churn_percent,
+                ..Default::default()
+            };
+            match synth(&out, &params, car) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("frc0108: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Inspect { file, json } => {
+            let input = match open(&file) {
+                Ok(i) => i,
+                Err(e) => {
+                    eprintln!("frc0108: cannot open {file}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let a = analyze(input, None, &mut progress_bar());
+            if json {
+                print_json(&a.inspect_json());
+            } else {
+                print_inspect(&a);
+            }
+            match &a.error {
+                None => ExitCode::SUCCESS,
+                Some(_) if is_io(&a) => ExitCode::from(2),
+                Some(_) => ExitCode::from(1),
+            }
+        }
+        Command::Check {
+            file,
+            json,
+            level,
+            initial_instance,
+            initial_power_table,
+            power_table_frequency,
+        } => {
+            let initial_power_table = match initial_power_table
+                .map(|s| s.parse::<cid::Cid>())
+                .transpose()
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("frc0108: --initial-power-table is not a CID: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if power_table_frequency == 0 {
+                eprintln!("frc0108: --power-table-frequency must be positive");
+                return ExitCode::from(2);
+            }
+            let opts = Options {
+                level: level.into(),
+                power_table_frequency,
+                manifest: Manifest {
+                    initial_instance,
+                    initial_power_table,
+                },
+            };
+            let input = match open(&file) {
+                Ok(i) => i,
+                Err(e) => {
+                    eprintln!("frc0108: cannot open {file}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let a = analyze(input, Some(opts), &mut progress_bar());
+            if json {
+                print_json(&a.check_json());
+            } else {
+                match &a.error {
+                    None => {
+                        let f3 = a.f3.as_ref();
+                        let n = f3.map_or(0, |f| f.certificates);
+                        let level = a.level.map_or("", Level::name);
+                        match f3.and_then(|f| f.cid) {
+                            Some(cid) => {
+                                println!("valid ({level} level): {n} certificates, F3 data {cid}")
+                            }
+                            None => println!("valid ({level} level): no F3 data"),
+                        }
+                    }
+                    Some(e) => println!("invalid: {e}"),
+                }
+            }
+            match &a.error {
+                None => ExitCode::SUCCESS,
+                Some(_) if is_io(&a) => ExitCode::from(2),
+                Some(_) => ExitCode::from(1),
+            }
+        }
+    }
+}

@@ -1,1 +1,386 @@
-//! Reports (placeholder).
+//! One pass over any input (raw F3 data or a CAR snapshot, plain or zstd-compressed) that
+//! decodes, optionally validates, and records what it learned, so that `inspect` and `check`
+//! can report on a failure everything read before it.
+//!
+//! The JSON shapes of [`Analysis::inspect_json`] and [`Analysis::check_json`] are documented in
+//! README.md and are stable: fields may be added, never renamed or removed.
+
+use std::io::{self, Cursor, Read};
+
+use cid::Cid;
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::f3data::F3DataReader;
+use crate::snapshot::{read_car_snapshot, CarInfo, SnapshotVersion};
+use crate::types::F3SnapshotHeader;
+use crate::validate::{Level, Options, Summary, Validator};
+
+/// The magic number of a zstd frame.
+pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// What the input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A bare F3 data stream.
+    F3Data,
+    /// A CAR snapshot whose root is the head tipset (FRC-0108 v1).
+    CarV1Snapshot,
+    /// A CAR snapshot whose root is `SnapshotMetadata` (FRC-0108 v2).
+    CarV2Snapshot,
+}
+
+impl Format {
+    /// Name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::F3Data => "f3data",
+            Format::CarV1Snapshot => "car-v1-snapshot",
+            Format::CarV2Snapshot => "car-v2-snapshot",
+        }
+    }
+}
+
+/// How the input was compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// zstd (snapshots are published as `.car.zst`).
+    Zstd,
+}
+
+impl Compression {
+    /// Name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// Progress of a long run, for a progress display.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    /// Certificates read.
+    pub certificates: u64,
+}
+
+/// What a pass over the F3 data learned.
+#[derive(Debug, Clone, Default)]
+pub struct F3Info {
+    /// The header, once decoded.
+    pub header: Option<F3SnapshotHeader>,
+    /// CID of the header's initial power table.
+    pub initial_power_table_cid: Option<Cid>,
+    /// Certificates decoded.
+    pub certificates: u64,
+    /// Bytes of F3 data read.
+    pub bytes: u64,
+    /// CID of the F3 data, when read to the end.
+    pub cid: Option<Cid>,
+    /// Validation summary, when validation completed.
+    pub summary: Option<Summary>,
+}
+
+/// Everything one pass learned.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Compression detected.
+    pub compression: Compression,
+    /// Format, once known.
+    pub format: Option<Format>,
+    /// CAR facts, for CAR input.
+    pub car: Option<CarInfo>,
+    /// F3 facts, where F3 data was present.
+    pub f3: Option<F3Info>,
+    /// The validation level, when validating.
+    pub level: Option<Level>,
+    /// The first error, if any.
+    pub error: Option<Error>,
+}
+
+/// Reads up to `n` bytes from `r` without losing them: returns them and a reader that yields
+/// them again followed by the rest.
+fn peek<R: Read>(mut r: R, n: u64) -> io::Result<(Vec<u8>, io::Chain<Cursor<Vec<u8>>, R>)> {
+    let mut head = Vec::new();
+    (&mut r).take(n).read_to_end(&mut head)?;
+    Ok((head.clone(), Cursor::new(head).chain(r)))
+}
+
+/// Whether `head` starts a zstd frame or a skippable frame (`0x184D2A5?` little-endian), which
+/// Forest's archives may begin with.
+fn is_zstd(head: &[u8]) -> bool {
+    head.starts_with(&ZSTD_MAGIC) || matches!(head, [b0, 0x2a, 0x4d, 0x18, ..] if b0 & 0xf0 == 0x50)
+}
+
+/// Decides the format from the first decompressed bytes: a CARv2 pragma, or a length prefix
+/// followed by a CBOR map (a CARv1 header) means CAR; anything else is read as F3 data, whose
+/// first block is an array.
+fn sniff(head: &[u8]) -> bool {
+    if head.starts_with(&crate::car::CARV2_PRAGMA) {
+        return true;
+    }
+    match crate::framing::decode_uvarint(head) {
+        Ok(Some((_, n))) => head
+            .get(n)
+            .is_some_and(|b| b >> 5 == crate::cbor::major::MAP),
+        _ => false,
+    }
+}
+
+/// Counts bytes and reports progress every `every` bytes.
+struct ProgressReader<'a, R> {
+    inner: R,
+    bytes: u64,
+    next: u64,
+    progress: &'a mut dyn FnMut(Progress),
+    certificates: &'a std::cell::Cell<u64>,
+}
+
+const PROGRESS_EVERY: u64 = 4 << 20;
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        if self.bytes >= self.next {
+            self.next = self.bytes + PROGRESS_EVERY;
+            (self.progress)(Progress {
+                bytes: self.bytes,
+                certificates: self.certificates.get(),
+            });
+        }
+        Ok(n)
+    }
+}
+
+/// Reads `input` to the end (or to the first error), validating at `opts.level` when `opts`
+/// is given, and reports what it found. `progress` is called every few MiB.
+pub fn analyze<R: Read>(
+    input: R,
+    opts: Option<Options>,
+    progress: &mut dyn FnMut(Progress),
+) -> Analysis {
+    let mut a = Analysis {
+        compression: Compression::None,
+        format: None,
+        car: None,
+        f3: None,
+        level: opts.as_ref().map(|o| o.level),
+        error: None,
+    };
+    if let Err(mut e) = run(input, opts, progress, &mut a) {
+        // Errors of the decompressor reach us as I/O errors; name them.
+        if let (Compression::Zstd, ErrorKind::Io(msg)) = (a.compression, &e.kind) {
+            e.kind = ErrorKind::Zstd(msg.clone());
+        }
+        a.error = Some(e);
+    }
+    a
+}
+
+fn run<R: Read>(
+    input: R,
+    opts: Option<Options>,
+    progress: &mut dyn FnMut(Progress),
+    a: &mut Analysis,
+) -> Result<()> {
+    let (head, input) = peek(input, 4)?;
+    let certs = std::cell::Cell::new(0u64);
+    let mut zstd_reader;
+    let mut plain_reader;
+    let reader: &mut dyn Read = if is_zstd(&head) {
+        a.compression = Compression::Zstd;
+        zstd_reader = zstd::stream::read::Decoder::new(input)
+            .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
+        &mut zstd_reader
+    } else {
+        plain_reader = input;
+        &mut plain_reader
+    };
+    let counted = ProgressReader {
+        inner: reader,
+        bytes: 0,
+        next: PROGRESS_EVERY,
+        progress,
+        certificates: &certs,
+    };
+    let (head, input) = peek(counted, crate::car::CARV2_PRAGMA.len() as u64)?;
+    if !sniff(&head) {
+        a.format = Some(Format::F3Data);
+        let mut info = F3Info::default();
+        let r = read_f3(input, 0, opts, &mut info, &certs);
+        a.f3 = Some(info);
+        return r.map(drop);
+    }
+    let mut car = CarInfo::default();
+    let mut f3 = None;
+    let r = {
+        let mut on_f3 = |r: &mut dyn Read, base: u64| -> Result<Cid> {
+            let mut info = F3Info::default();
+            let res = read_f3(r, base, opts.clone(), &mut info, &certs);
+            f3 = Some(info);
+            res
+        };
+        read_car_snapshot(input, &mut car, &mut on_f3)
+    };
+    a.format = car.version.map(|v| match v {
+        SnapshotVersion::V1 => Format::CarV1Snapshot,
+        SnapshotVersion::V2 => Format::CarV2Snapshot,
+    });
+    a.car = Some(car);
+    a.f3 = f3;
+    r
+}
+
+/// Reads and (with `opts`) validates one F3 data stream; returns its CID.
+fn read_f3<R: Read>(
+    r: R,
+    base: u64,
+    opts: Option<Options>,
+    info: &mut F3Info,
+    certs: &std::cell::Cell<u64>,
+) -> Result<Cid> {
+    let mut reader = F3DataReader::with_base(r, base);
+    let mut validator = opts.map(Validator::new);
+    let result = (|| -> Result<()> {
+        let header = reader.header()?;
+        info.initial_power_table_cid = Some(header.value.initial_power_table.cid());
+        info.header = Some(header.value.clone());
+        if let Some(v) = validator.as_mut() {
+            v.header(&header).map_err(|e| e.shifted(base))?;
+        }
+        let first = header.value.first_instance;
+        for block in reader.by_ref() {
+            // A block that does not decode is located by the instance it should have held.
+            let block =
+                block.map_err(|e| e.in_instance(first.saturating_add(info.certificates)))?;
+            info.certificates += 1;
+            certs.set(certs.get() + 1);
+            if let Some(v) = validator.as_mut() {
+                v.certificate(&block).map_err(|e| e.shifted(base))?;
+            }
+        }
+        if let Some(v) = validator.as_ref() {
+            info.summary = Some(
+                v.finish()
+                    .map_err(|e| e.at_offset(base + reader.bytes_read()))?,
+            );
+        }
+        Ok(())
+    })();
+    info.bytes = reader.bytes_read();
+    result?;
+    let cid = reader.cid();
+    info.cid = Some(cid);
+    Ok(cid)
+}
+
+fn error_json(e: &Error) -> Value {
+    let mut m = Map::new();
+    m.insert("code".into(), json!(e.code()));
+    m.insert("message".into(), json!(e.kind.to_string()));
+    if let Some(i) = e.location.instance {
+        m.insert("instance".into(), json!(i));
+    }
+    if let Some(o) = e.location.offset {
+        m.insert("offset".into(), json!(o));
+    }
+    if let Some(f) = e.location.field {
+        m.insert("field".into(), json!(f));
+    }
+    Value::Object(m)
+}
+
+fn cid_json(c: &Option<Cid>) -> Value {
+    c.map_or(Value::Null, |c| json!(c.to_string()))
+}
+
+impl Analysis {
+    fn f3_json(&self) -> Option<Value> {
+        let f3 = self.f3.as_ref()?;
+        let header = f3.header.as_ref().map(|h| {
+            json!({
+                "version": h.version,
+                "first_instance": h.first_instance,
+                "latest_instance": h.latest_instance,
+                "initial_power_table": {
+                    "entries": h.initial_power_table.0.len(),
+                    "cid": cid_json(&f3.initial_power_table_cid),
+                },
+            })
+        });
+        Some(json!({
+            "cid": cid_json(&f3.cid),
+            "bytes": f3.bytes,
+            "header": header,
+            "certificates": f3.certificates,
+        }))
+    }
+
+    /// The `inspect --json` object.
+    pub fn inspect_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert(
+            "format".into(),
+            self.format.map_or(Value::Null, |f| json!(f.name())),
+        );
+        m.insert("compression".into(), json!(self.compression.name()));
+        if let Some(car) = &self.car {
+            m.insert(
+                "container".into(),
+                car.container.map_or(Value::Null, |c| json!(c.name())),
+            );
+            m.insert(
+                "roots".into(),
+                json!(car.roots.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+            );
+            if let Some(md) = &car.metadata {
+                m.insert(
+                    "metadata".into(),
+                    json!({
+                        "cid": cid_json(&car.metadata_cid),
+                        "version": md.version,
+                        "head_tipset_key": md.head_tipset_key.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                        "f3_data": cid_json(&md.f3_data),
+                    }),
+                );
+            }
+            m.insert("sections".into(), json!(car.sections));
+        }
+        if let Some(f3) = self.f3_json() {
+            m.insert("f3".into(), f3);
+        }
+        if let Some(e) = &self.error {
+            m.insert("error".into(), error_json(e));
+        }
+        Value::Object(m)
+    }
+
+    /// Whether the input passed validation.
+    pub fn is_valid(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The `check --json` object.
+    pub fn check_json(&self) -> Value {
+        let final_pt = self
+            .f3
+            .as_ref()
+            .and_then(|f| f.summary.as_ref())
+            .and_then(|s| s.final_power_table);
+        json!({
+            "result": if self.is_valid() { "valid" } else { "invalid" },
+            "level": self.level.map(Level::name),
+            "format": self.format.map(Format::name),
+            "compression": self.compression.name(),
+            "f3": self.f3_json(),
+            "final_power_table": cid_json(&final_pt),
+            "errors": self.error.iter().map(error_json).collect::<Vec<_>>(),
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! Filecoin snapshots on top of the CAR container (FRC-0108 "V1" and "V2").
+//!
+//! v1 versus v2 is decided as Lotus's importer does: with a single root, the first block is
+//! tried as `SnapshotMetadata`; if it is not one, the snapshot is v1 (a genesis CAR, say).
+//! The strict reader draws the line by shape: a first block that is a CBOR map is meant as
+//! metadata, so any defect in it is reported rather than read as v1 (Lotus falls back to v1 on
+//! any decoding failure); any other first block (a block header is an array) makes it v1.
+//!
+//! In a v2 snapshot the root must be the first section, whose bytes must hash to it; when
+//! `F3Data` is set the second section must carry that CID, and its bytes are streamed to the
+//! caller's F3 handler without being held whole. The remaining sections are walked, each
+//! blake2b-256 block checked against its CID, none stored.
+
+use std::io::{Read, Write};
+
+use cid::Cid;
+
+use crate::car::{CarReader, CarWriter, Container};
+use crate::cbor::major;
+use crate::cids::{cid_of, DAG_CBOR};
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{Cbor, SnapshotMetadata};
+
+/// The only `SnapshotMetadata` version FRC-0108 defines.
+pub const METADATA_VERSION: u64 = 2;
+
+/// The largest metadata block accepted (8192 head CIDs fit well within it).
+pub const MAX_METADATA_LEN: u64 = 1 << 20;
+
+/// Which snapshot format the CAR holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotVersion {
+    /// Roots are the head tipset's block CIDs.
+    V1,
+    /// The root names a `SnapshotMetadata` block.
+    V2,
+}
+
+/// What was learned from a CAR snapshot, filled in as reading goes so that a failure still
+/// reports everything before it.
+#[derive(Debug, Clone, Default)]
+pub struct CarInfo {
+    /// The container, once its header was read.
+    pub container: Option<Container>,
+    /// Root CIDs.
+    pub roots: Vec<Cid>,
+    /// v1 or v2, once decided.
+    pub version: Option<SnapshotVersion>,
+    /// CID of the metadata block (v2).
+    pub metadata_cid: Option<Cid>,
+    /// The metadata (v2).
+    pub metadata: Option<SnapshotMetadata>,
+    /// Sections read, metadata and F3 block included.
+    pub sections: u64,
+    /// Chain blocks whose hash was checked.
+    pub verified_blocks: u64,
+}
+
+/// Handles the F3 block: gets a reader over its bytes and their absolute offset, must read
+/// them to the end, and returns their CID.
+pub type F3Handler<'a> = dyn FnMut(&mut dyn Read, u64) -> Result<Cid> + 'a;
+
+/// Reads a CAR snapshot, calling `on_f3` for the F3 block. `info` is filled as reading goes.
+pub fn read_car_snapshot<R: Read>(
+    r: R,
+    info: &mut CarInfo,
+    on_f3: &mut F3Handler<'_>,
+) -> Result<()> {
+    let mut car = CarReader::new(r)?;
+    info.container = Some(car.container());
+    info.roots = car.header().roots.clone();
+
+    let mut buf = Vec::new();
+    let Some(first) = car.next_section()? else {
+        // A header with no block: nothing to decide v2 by.
+        info.version = Some(SnapshotVersion::V1);
+        return Ok(());
+    };
+    info.sections += 1;
+    let single_root = info.roots.len() == 1;
+    car.read_section(MAX_METADATA_LEN, &mut buf).map_err(|e| {
+        if single_root {
+            e.in_field("SnapshotMetadata")
+        } else {
+            e
+        }
+    })?;
+    let is_map = buf.first().is_some_and(|b| b >> 5 == major::MAP);
+    if !(single_root && is_map) {
+        info.version = Some(SnapshotVersion::V1);
+        check_block(&first.cid, &buf, first.data_offset)?;
+        return walk_rest(&mut car, info);
+    }
+
+    // v2: the root is the metadata block, first in the CAR, hashing to its CID.
+    info.version = Some(SnapshotVersion::V2);
+    let root = info.roots.first().copied().unwrap_or_default();
+    let at = first.data_offset;
+    let md = SnapshotMetadata::from_cbor(&buf).map_err(|e| e.shifted(at))?;
+    info.metadata = Some(md.clone());
+    let computed = cid_of(DAG_CBOR, &buf);
+    info.metadata_cid = Some(computed);
+    if first.cid != root {
+        return Err(Error::at(
+            ErrorKind::MetadataNotFirst {
+                root: root.to_string(),
+                found: first.cid.to_string(),
+            },
+            first.offset,
+        ));
+    }
+    if computed != root {
+        return Err(Error::at(
+            ErrorKind::CidMismatch {
+                what: "SnapshotMetadata block",
+                expected: root.to_string(),
+                computed: computed.to_string(),
+            },
+            at,
+        ));
+    }
+    if md.version != METADATA_VERSION {
+        return Err(Error::at(ErrorKind::MetadataVersion(md.version), at)
+            .in_field("SnapshotMetadata.Version"));
+    }
+    if md.head_tipset_key.is_empty() {
+        return Err(
+            Error::at(ErrorKind::MetadataEmptyHead, at).in_field("SnapshotMetadata.HeadTipsetKey")
+        );
+    }
+
+    if let Some(f3) = md.f3_data {
+        let Some(sec) = car.next_section()? else {
+            return Err(Error::at(
+                ErrorKind::F3BlockMissing {
+                    expected: f3.to_string(),
+                    found: "the end of the CAR".into(),
+                },
+                car.position(),
+            ));
+        };
+        info.sections += 1;
+        if sec.cid != f3 {
+            return Err(Error::at(
+                ErrorKind::F3BlockMissing {
+                    expected: f3.to_string(),
+                    found: sec.cid.to_string(),
+                },
+                sec.offset,
+            ));
+        }
+        let result = on_f3(&mut car.section_data(), sec.data_offset);
+        if car.truncated() {
+            return Err(Error::at(ErrorKind::CarTruncated, car.position()));
+        }
+        let computed = result?;
+        if computed != f3 {
+            return Err(Error::at(
+                ErrorKind::CidMismatch {
+                    what: "F3 block",
+                    expected: f3.to_string(),
+                    computed: computed.to_string(),
+                },
+                sec.data_offset,
+            ));
+        }
+    }
+    walk_rest(&mut car, info)
+}
+
+fn check_block(cid: &Cid, data: &[u8], at: u64) -> Result<()> {
+    let mh = cid.hash();
+    if mh.code() == crate::cids::BLAKE2B_256 && mh.size() == 32 {
+        let computed = cid_of(cid.codec(), data);
+        if &computed != cid {
+            return Err(Error::at(
+                ErrorKind::CidMismatch {
+                    what: "CAR block",
+                    expected: cid.to_string(),
+                    computed: computed.to_string(),
+                },
+                at,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn walk_rest<R: Read>(car: &mut CarReader<R>, info: &mut CarInfo) -> Result<()> {
+    while let Some(sec) = car.next_section()? {
+        info.sections += 1;
+        if car.skip_section(&sec.cid)? {
+            info.verified_blocks += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a v2 snapshot laid out as Lotus's `ExportV2` lays it out: the CAR header whose one
+/// root is the metadata block's CID, the metadata block, the F3 block when there is one, then
+/// the chain blocks. Returns the metadata CID.
+pub fn write_v2_snapshot<W: Write>(
+    w: W,
+    head_tipset_key: &[Cid],
+    f3: Option<(&Cid, &[u8])>,
+    chain_blocks: &[(Cid, Vec<u8>)],
+) -> Result<(W, Cid)> {
+    let md = SnapshotMetadata {
+        version: METADATA_VERSION,
+        head_tipset_key: head_tipset_key.to_vec(),
+        f3_data: f3.map(|(c, _)| *c),
+    };
+    let md_bytes = md.to_cbor();
+    let md_cid = cid_of(DAG_CBOR, &md_bytes);
+    let mut car = CarWriter::new(w, &[md_cid])?;
+    car.write_block(&md_cid, &md_bytes)?;
+    if let Some((cid, data)) = f3 {
+        car.write_block(cid, data)?;
+    }
+    for (cid, data) in chain_blocks {
+        car.write_block(cid, data)?;
+    }
+    Ok((car.finish()?, md_cid))
+}

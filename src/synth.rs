@@ -1,0 +1,221 @@
+//! Synthetic snapshots that meet every structural and power-table rule, built from a seed: the
+//! raw material of property tests, mutated vectors and benchmarks. Keys and signatures are
+//! random bytes (not BLS), so these chains are never valid at the signature level; fixtures with
+//! real signatures come from go-f3 itself (`interop/go-f3`).
+
+use cid::Cid;
+use num_bigint::BigInt;
+
+use crate::cids::{cid_of, DAG_CBOR};
+use crate::types::{
+    F3SnapshotHeader, FinalityCertificate, PowerEntries, PowerEntry, PowerTableDelta, Signers,
+    SupplementalData, TipSet,
+};
+use crate::validate::power::{table_order, PowerTable};
+
+/// A small deterministic generator (SplitMix64), so a seed always gives the same chain.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+
+    /// `n` random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            v.extend_from_slice(&self.next_u64().to_le_bytes());
+        }
+        v.truncate(n);
+        v
+    }
+}
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Seed of everything random.
+    pub seed: u64,
+    /// Participants in the initial table.
+    pub participants: usize,
+    /// Number of certificates.
+    pub instances: u64,
+    /// Instance of the first certificate.
+    pub first_instance: u64,
+    /// Largest number of new tipsets a certificate adds after its base.
+    pub max_new_tipsets: u64,
+    /// Percentage of certificates that carry a power table delta.
+    pub churn_percent: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            seed: 1,
+            participants: 4,
+            instances: 10,
+            first_instance: 0,
+            max_new_tipsets: 3,
+            churn_percent: 30,
+        }
+    }
+}
+
+fn fake_block_cid(rng: &mut Rng) -> Cid {
+    cid_of(DAG_CBOR, &rng.bytes(16))
+}
+
+fn tipset(rng: &mut Rng, epoch: i64, power_table: Cid) -> TipSet {
+    let blocks = 1 + rng.below(3);
+    let mut key = Vec::new();
+    for _ in 0..blocks {
+        key.extend_from_slice(&fake_block_cid(rng).to_bytes());
+    }
+    TipSet {
+        epoch,
+        key,
+        power_table,
+        commitments: [0; 32],
+    }
+}
+
+/// A random power table delta that go-f3 accepts: power changes, joins, key rotations and
+/// removals, sorted by participant.
+fn random_delta(rng: &mut Rng, table: &PowerTable, next_id: &mut u64) -> Vec<PowerTableDelta> {
+    let entries = table.entries();
+    let mut out: std::collections::BTreeMap<u64, PowerTableDelta> = Default::default();
+    let changes = 1 + rng.below(3);
+    for _ in 0..changes {
+        let kind = rng.below(4);
+        if kind == 0 || entries.0.len() <= 2 {
+            // A participant joins.
+            let id = *next_id;
+            *next_id += 1 + rng.below(5);
+            out.insert(
+                id,
+                PowerTableDelta {
+                    participant_id: id,
+                    power_delta: BigInt::from(1 + rng.below(1 << 40)),
+                    signing_key: rng.bytes(48),
+                },
+            );
+            continue;
+        }
+        let Some(e) = entries.0.get(rng.below(entries.0.len() as u64) as usize) else {
+            continue;
+        };
+        if out.contains_key(&e.id) {
+            continue;
+        }
+        let d = match kind {
+            // Power rises or falls but stays positive.
+            1 => {
+                let up = rng.below(2) == 0;
+                let amount = BigInt::from(1 + rng.below(1 << 30));
+                let delta = if up || amount >= e.power {
+                    amount
+                } else {
+                    -amount
+                };
+                PowerTableDelta {
+                    participant_id: e.id,
+                    power_delta: delta,
+                    signing_key: Vec::new(),
+                }
+            }
+            // Key rotation, power unchanged.
+            2 => PowerTableDelta {
+                participant_id: e.id,
+                power_delta: BigInt::default(),
+                signing_key: rng.bytes(48),
+            },
+            // The participant leaves.
+            _ => PowerTableDelta {
+                participant_id: e.id,
+                power_delta: -e.power.clone(),
+                signing_key: Vec::new(),
+            },
+        };
+        out.insert(e.id, d);
+    }
+    out.into_values().collect()
+}
+
+/// Builds a header and a certificate chain that pass `check` at the `chain` level.
+pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
+    let mut rng = Rng::new(p.seed);
+    let mut entries: Vec<PowerEntry> = (0..p.participants.max(1))
+        .map(|i| PowerEntry {
+            id: 1000 + i as u64 * 7,
+            power: BigInt::from(1 + rng.below(1 << 50)),
+            pub_key: rng.bytes(48),
+        })
+        .collect();
+    entries.sort_by(table_order);
+    let initial = PowerEntries(entries);
+    let mut table = PowerTable::new(&initial);
+    let mut next_id = 1000 + p.participants as u64 * 7 + 1;
+
+    let mut epoch: i64 = 100 + rng.below(1000) as i64;
+    let mut head = tipset(&mut rng, epoch, table.cid());
+    let mut certs = Vec::new();
+    for n in 0..p.instances.max(1) {
+        let instance = p.first_instance + n;
+        let mut chain = vec![head.clone()];
+        for _ in 0..rng.below(p.max_new_tipsets + 1) {
+            // Gaps of more than one epoch are null rounds.
+            epoch += 1 + rng.below(3) as i64;
+            chain.push(tipset(&mut rng, epoch, table.cid()));
+        }
+        let signer_count = table.len() as u64;
+        let signers = Signers::from_indexes(0..signer_count);
+        let delta = if rng.below(100) < p.churn_percent {
+            random_delta(&mut rng, &table, &mut next_id)
+        } else {
+            Vec::new()
+        };
+        if table.apply(&delta).is_err() {
+            unreachable!("generated deltas follow go-f3's rules");
+        }
+        head = chain.last().cloned().unwrap_or_else(|| head.clone());
+        certs.push(FinalityCertificate {
+            instance,
+            ec_chain: Some(chain),
+            supplemental_data: SupplementalData {
+                commitments: [0; 32],
+                power_table: table.cid(),
+            },
+            signers,
+            signature: rng.bytes(96),
+            power_table_delta: delta,
+        });
+    }
+    let header = F3SnapshotHeader {
+        version: crate::f3data::HEADER_VERSION,
+        first_instance: p.first_instance,
+        latest_instance: p.first_instance + p.instances.max(1) - 1,
+        initial_power_table: initial,
+    };
+    (header, certs)
+}
