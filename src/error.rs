@@ -353,6 +353,14 @@ pub enum ErrorKind {
         /// What is there instead.
         found: String,
     },
+    /// A block the snapshot names (a v1 root, a v2 head tipset block) that is not in the CAR.
+    #[error("the {what} {cid} is not in the CAR")]
+    CarBlockMissing {
+        /// What names it.
+        what: &'static str,
+        /// Its CID.
+        cid: String,
+    },
     /// The metadata's HeadTipsetKey is empty.
     #[error("SnapshotMetadata HeadTipsetKey is empty")]
     MetadataEmptyHead,
@@ -448,6 +456,7 @@ impl ErrorKind {
             MetadataVersion(_) => "metadata-version",
             MetadataNotFirst { .. } => "metadata-not-first",
             F3BlockMissing { .. } => "f3-block-missing",
+            CarBlockMissing { .. } => "car-block-missing",
             MetadataEmptyHead => "metadata-empty-head",
             SignerOutOfRange { .. } => "signer-out-of-range",
             Io(_) => "io",

@@ -203,14 +203,13 @@ fn synth(out: &std::path::Path, params: &frc0108::synth::Params, car: bool) -> f
     let (f3, f3_cid) = frc0108::f3data::encode(&header, &certs);
     let mut file = io::BufWriter::new(File::create_new(out)?);
     if car {
-        let head = certs
-            .last()
-            .and_then(|c| c.tipsets().last())
-            .map(|t| frc0108::cbor::parse_cid_exact(t.key.get(..38).unwrap_or_default()))
-            .transpose()?
-            .into_iter()
-            .collect::<Vec<_>>();
-        frc0108::snapshot::write_v2_snapshot(&mut file, &head, Some((&f3_cid, &f3)), &[])?;
+        let (head, block) = frc0108::snapshot::placeholder_block(&params.seed.to_be_bytes());
+        frc0108::snapshot::write_v2_snapshot(
+            &mut file,
+            &[head],
+            Some((&f3_cid, &f3)),
+            &[(head, block)],
+        )?;
     } else {
         file.write_all(&f3)?;
     }

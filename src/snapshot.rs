@@ -72,9 +72,9 @@ pub fn read_car_snapshot<R: Read>(
 
     let mut buf = Vec::new();
     let Some(first) = car.next_section()? else {
-        // A header with no block: nothing to decide v2 by.
+        // A header with no block: a v1 snapshot missing its head.
         info.version = Some(SnapshotVersion::V1);
-        return Ok(());
+        return missing(&info.roots, &[], "root");
     };
     info.sections += 1;
     let single_root = info.roots.len() == 1;
@@ -89,7 +89,10 @@ pub fn read_car_snapshot<R: Read>(
     if !(single_root && is_map) {
         info.version = Some(SnapshotVersion::V1);
         check_block(&first.cid, &buf, first.data_offset)?;
-        return walk_rest(&mut car, info);
+        let roots = info.roots.clone();
+        let mut found = vec![first.cid];
+        walk_rest(&mut car, info, &roots, &mut found)?;
+        return missing(&roots, &found, "root");
     }
 
     // v2: the root is the metadata block, first in the CAR, hashing to its CID.
@@ -165,7 +168,20 @@ pub fn read_car_snapshot<R: Read>(
             ));
         }
     }
-    walk_rest(&mut car, info)
+    let mut found = Vec::new();
+    walk_rest(&mut car, info, &md.head_tipset_key, &mut found)?;
+    missing(&md.head_tipset_key, &found, "head tipset block")
+}
+
+/// Fails with the first of `wanted` not in `found`.
+fn missing(wanted: &[Cid], found: &[Cid], what: &'static str) -> Result<()> {
+    match wanted.iter().find(|c| !found.contains(c)) {
+        Some(c) => Err(Error::new(ErrorKind::CarBlockMissing {
+            what,
+            cid: c.to_string(),
+        })),
+        None => Ok(()),
+    }
 }
 
 fn check_block(cid: &Cid, data: &[u8], at: u64) -> Result<()> {
@@ -186,14 +202,34 @@ fn check_block(cid: &Cid, data: &[u8], at: u64) -> Result<()> {
     Ok(())
 }
 
-fn walk_rest<R: Read>(car: &mut CarReader<R>, info: &mut CarInfo) -> Result<()> {
+/// Walks the remaining sections, checking hashes, and notes which of `wanted` it sees (memory
+/// bounded by `wanted`, not by the CAR).
+fn walk_rest<R: Read>(
+    car: &mut CarReader<R>,
+    info: &mut CarInfo,
+    wanted: &[Cid],
+    found: &mut Vec<Cid>,
+) -> Result<()> {
     while let Some(sec) = car.next_section()? {
         info.sections += 1;
+        if wanted.contains(&sec.cid) && !found.contains(&sec.cid) {
+            found.push(sec.cid);
+        }
         if car.skip_section(&sec.cid)? {
             info.verified_blocks += 1;
         }
     }
     Ok(())
+}
+
+/// A stand-in chain block for snapshots made without a chain: a DAG-CBOR array (the shape
+/// of a block header) holding `seed`, and its CID.
+pub fn placeholder_block(seed: &[u8]) -> (Cid, Vec<u8>) {
+    let mut e = crate::cbor::Encoder::new();
+    e.array(1);
+    e.bytes(seed);
+    let data = e.into_bytes();
+    (cid_of(DAG_CBOR, &data), data)
 }
 
 /// Writes a v2 snapshot laid out as Lotus's `ExportV2` lays it out: the CAR header whose one
