@@ -105,7 +105,10 @@ pub struct Analysis {
 
 /// Reads up to `n` bytes from `r` without losing them: returns them and a reader that yields
 /// them again followed by the rest.
-fn peek<R: Read>(mut r: R, n: u64) -> io::Result<(Vec<u8>, io::Chain<Cursor<Vec<u8>>, R>)> {
+/// A reader that first yields bytes already taken from the rest.
+type Peeked<R> = io::Chain<Cursor<Vec<u8>>, R>;
+
+fn peek<R: Read>(mut r: R, n: u64) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut head = Vec::new();
     (&mut r).take(n).read_to_end(&mut head)?;
     Ok((head.clone(), Cursor::new(head).chain(r)))

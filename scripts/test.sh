@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's one test command (README.md, "Run every test"). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== format and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+echo "== Rust tests"
+cargo test --all-targets --quiet 2>&1 | tee target/rust-tests.log
+grep -q "test result: ok" target/rust-tests.log
+
+if [ -f interop/go-f3/go.mod ]; then
+  echo "== go-f3 harness: build and Go tests"
+  ./interop/go-f3/build.sh
+  (cd interop/go-f3 && GOFLAGS=-mod=readonly go test ./... 2>&1) | tee target/go-tests.log
+  echo "== Rust against go-f3"
+  FRC0108_F3HARNESS="$PWD/target/f3harness" cargo test --quiet --test interop -- --include-ignored 2>&1 | tee target/interop-tests.log
+fi
