@@ -119,7 +119,8 @@ fn corrupted_byte_is_located() {
     // succeeds, and the chain level finds the wrong power table CID or a broken chain link.
     let (code, v, _) = run(&["inspect", "--json", f3.to_str().unwrap()]);
     assert_eq!(code, 0);
-    raw[raw.len() / 2] ^= 0x01;
+    let mid = raw.len() / 2;
+    raw[mid] ^= 0x01;
     let bad = dir.path().join("bad.f3");
     std::fs::write(&bad, &raw).unwrap();
     let (code, c, _) = run(&["check", "--json", bad.to_str().unwrap()]);
