@@ -31,6 +31,8 @@ pub mod cids;
 pub mod error;
 pub mod f3data;
 pub mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod report;
 pub mod snapshot;
 pub mod synth;

@@ -1,0 +1,61 @@
+//! Writes seed corpora for the fuzz targets from every file under `vectors/`: whole files for
+//! the stream targets, and each F3 stream's header and certificate blocks for the block targets.
+//!
+//! `cargo run --example fuzz_seeds -- fuzz/corpus`
+
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "md")) {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let arg = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "fuzz/corpus".into());
+    if arg == "--list" {
+        println!("{}", frc0108::fuzzing::TARGETS.join(" "));
+        return;
+    }
+    let out = PathBuf::from(arg);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut inputs = Vec::new();
+    files(&root.join("vectors"), &mut inputs);
+    files(&root.join("fuzz/regressions"), &mut inputs);
+    let mut n = 0;
+    for (i, path) in inputs.iter().enumerate() {
+        let data = std::fs::read(path).unwrap();
+        for t in frc0108::fuzzing::TARGETS {
+            let dir = out.join(t);
+            std::fs::create_dir_all(&dir).unwrap();
+            if *t != "certificate" && *t != "header" && data.len() <= 1 << 20 {
+                std::fs::write(dir.join(format!("file-{i}")), &data).unwrap();
+                n += 1;
+            }
+        }
+        for (j, (kind, block)) in frc0108::fuzzing::blocks(&data)
+            .into_iter()
+            .enumerate()
+            .take(64)
+        {
+            let dir = out.join(kind);
+            std::fs::write(dir.join(format!("block-{i}-{j}")), block).unwrap();
+            n += 1;
+        }
+    }
+    eprintln!(
+        "wrote {n} seeds from {} files to {}",
+        inputs.len(),
+        out.display()
+    );
+}

@@ -1,0 +1,296 @@
+//! The bodies of the fuzz targets in `fuzz/`, kept in the library so that a plain `cargo test`
+//! replays every seed and every past crash through exactly the code the fuzzer runs.
+//!
+//! Each function must not panic for any input; where a property is checked (round trips), a
+//! violation is a panic on purpose, for the fuzzer to catch.
+
+use crate::f3data::{self, F3DataReader};
+use crate::report::analyze;
+use crate::types::{Cbor, F3SnapshotHeader, FinalityCertificate};
+use crate::validate::{Level, Options};
+
+/// Names of the targets, as in `fuzz/fuzz_targets/`.
+pub const TARGETS: &[&str] = &[
+    "f3data_stream",
+    "certificate",
+    "header",
+    "car_snapshot",
+    "check",
+    "round_trip",
+    "structured",
+];
+
+/// Runs the target `name` on `data`; returns false for an unknown name.
+pub fn run(name: &str, data: &[u8]) -> bool {
+    match name {
+        "f3data_stream" => f3data_stream(data),
+        "certificate" => certificate(data),
+        "header" => header(data),
+        "car_snapshot" => car_snapshot(data),
+        "check" => check(data),
+        "round_trip" => round_trip(data),
+        "structured" => structured_bytes(data),
+        _ => return false,
+    }
+    true
+}
+
+/// Splits an F3 data stream (or the F3 block of a CAR snapshot, found by its header's shape)
+/// into `("header" | "certificate", body)` pairs, for seeding the block targets.
+pub fn blocks(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut r = F3DataReader::new(data);
+    if r.header().is_ok() {
+        out.push(("header", r.last_block_bytes().to_vec()));
+        while let Some(Ok(_)) = r.next() {
+            out.push(("certificate", r.last_block_bytes().to_vec()));
+        }
+    }
+    out
+}
+
+/// The F3Data stream reader, no validation.
+pub fn f3data_stream(data: &[u8]) {
+    let mut r = F3DataReader::new(data);
+    if r.header().is_ok() {
+        for b in r.by_ref() {
+            if b.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// One certificate block; whatever decodes must re-encode to the same bytes.
+pub fn certificate(data: &[u8]) {
+    if let Ok(c) = FinalityCertificate::from_cbor(data) {
+        assert_eq!(
+            c.to_cbor(),
+            data,
+            "certificate does not re-encode to its input"
+        );
+    }
+}
+
+/// One header block; whatever decodes must re-encode to the same bytes.
+pub fn header(data: &[u8]) {
+    if let Ok(h) = F3SnapshotHeader::from_cbor(data) {
+        assert_eq!(h.to_cbor(), data, "header does not re-encode to its input");
+    }
+}
+
+/// The whole input path: zstd detection, CAR v1/v2, F3 data, at the `structure` level.
+pub fn car_snapshot(data: &[u8]) {
+    let opts = Options {
+        level: Level::Structure,
+        ..Options::default()
+    };
+    let _ = analyze(data, Some(opts), &mut |_| {});
+}
+
+/// `check` at the deepest level.
+pub fn check(data: &[u8]) {
+    let _ = analyze(data, Some(Options::default()), &mut |_| {});
+}
+
+/// A stream the reader accepts re-encodes to itself and decodes again to the same values.
+pub fn round_trip(data: &[u8]) {
+    let mut r = F3DataReader::new(data);
+    let Ok(h) = r.header() else { return };
+    let mut certs = Vec::new();
+    for b in r.by_ref() {
+        match b {
+            Ok(b) => certs.push(b.value),
+            Err(_) => return,
+        }
+    }
+    let (bytes, cid) = f3data::encode(&h.value, &certs);
+    assert_eq!(
+        bytes, data,
+        "accepted stream does not re-encode to its input"
+    );
+    assert_eq!(cid, r.cid(), "CID differs between reader and writer");
+}
+
+/// The structure-aware target on raw bytes (what `cargo test` replays): the bytes are read as
+/// an [`structured::Case`] the way `arbitrary` reads them.
+pub fn structured_bytes(data: &[u8]) {
+    let mut u = arbitrary::Unstructured::new(data);
+    if let Ok(case) = <structured::Case as arbitrary::Arbitrary>::arbitrary(&mut u) {
+        structured::run(&case);
+    }
+}
+
+/// A valid snapshot from a seed, then semantic mutations, so the fuzzer reaches the deep rules
+/// (sequence, deltas, power table CIDs, chain links) and not only the parser.
+pub mod structured {
+    use num_bigint::BigInt;
+
+    use crate::f3data;
+    use crate::report::analyze;
+    use crate::synth;
+    use crate::types::{PowerTableDelta, Signers};
+    use crate::validate::Options;
+
+    /// What to build and how to break it.
+    #[derive(Debug, Clone, arbitrary::Arbitrary)]
+    pub struct Case {
+        /// Seed of the base snapshot.
+        pub seed: u64,
+        /// Participants (1..=16).
+        pub participants: u8,
+        /// Certificates (1..=40).
+        pub instances: u8,
+        /// First instance.
+        pub first_instance: u16,
+        /// Churn percentage.
+        pub churn: u8,
+        /// Mutations, applied in order.
+        pub mutations: Vec<Mutation>,
+    }
+
+    /// A semantic change to a certificate chain.
+    #[derive(Debug, Clone, arbitrary::Arbitrary)]
+    pub enum Mutation {
+        /// Remove a certificate.
+        Drop(u8),
+        /// Exchange two certificates.
+        Swap(u8, u8),
+        /// Repeat a certificate.
+        Duplicate(u8),
+        /// Change a certificate's instance.
+        ShiftInstance(u8, i8),
+        /// Add a delta entry.
+        AddDelta(u8, u64, i64, bool),
+        /// Remove a delta entry.
+        DropDelta(u8, u8),
+        /// Change a delta's power.
+        EditDeltaPower(u8, u8, i64),
+        /// Change the header's LatestInstance.
+        ShiftLatest(i8),
+        /// Set a signer index.
+        AddSigner(u8, u16),
+        /// Remove the chain's tipsets after the base.
+        TruncateChain(u8),
+        /// Change a tipset epoch.
+        EditEpoch(u8, u8, i64),
+        /// Flip a byte of the encoded stream.
+        FlipByte(u16, u8),
+    }
+
+    fn pick<T>(v: &mut [T], i: u8) -> Option<&mut T> {
+        let len = v.len();
+        if len == 0 {
+            return None;
+        }
+        v.get_mut(usize::from(i) % len)
+    }
+
+    /// Builds, mutates, encodes and checks; without mutations the snapshot must be valid.
+    pub fn run(case: &Case) {
+        let p = synth::Params {
+            seed: case.seed,
+            participants: usize::from(case.participants % 16) + 1,
+            instances: u64::from(case.instances % 40) + 1,
+            first_instance: u64::from(case.first_instance),
+            churn_percent: u64::from(case.churn % 101),
+            ..Default::default()
+        };
+        let (mut header, mut certs) = synth::build(&p);
+        let mut flips = Vec::new();
+        for m in case.mutations.iter().take(8) {
+            match *m {
+                Mutation::Drop(i) => {
+                    if !certs.is_empty() {
+                        let n = certs.len();
+                        certs.remove(usize::from(i) % n);
+                    }
+                }
+                Mutation::Swap(a, b) => {
+                    let n = certs.len();
+                    if n > 0 {
+                        certs.swap(usize::from(a) % n, usize::from(b) % n);
+                    }
+                }
+                Mutation::Duplicate(i) => {
+                    if let Some(c) = pick(&mut certs, i).cloned() {
+                        let n = certs.len();
+                        certs.insert(usize::from(i) % n, c);
+                    }
+                }
+                Mutation::ShiftInstance(i, by) => {
+                    if let Some(c) = pick(&mut certs, i) {
+                        c.instance = c.instance.wrapping_add_signed(i64::from(by));
+                    }
+                }
+                Mutation::AddDelta(i, id, power, key) => {
+                    if let Some(c) = pick(&mut certs, i) {
+                        c.power_table_delta.push(PowerTableDelta {
+                            participant_id: id % 2000,
+                            power_delta: BigInt::from(power),
+                            signing_key: if key { vec![7; 48] } else { Vec::new() },
+                        });
+                    }
+                }
+                Mutation::DropDelta(i, j) => {
+                    if let Some(c) = pick(&mut certs, i) {
+                        let n = c.power_table_delta.len();
+                        if n > 0 {
+                            c.power_table_delta.remove(usize::from(j) % n);
+                        }
+                    }
+                }
+                Mutation::EditDeltaPower(i, j, power) => {
+                    if let Some(c) = pick(&mut certs, i) {
+                        if let Some(d) = pick(&mut c.power_table_delta, j) {
+                            d.power_delta = BigInt::from(power);
+                        }
+                    }
+                }
+                Mutation::ShiftLatest(by) => {
+                    header.latest_instance =
+                        header.latest_instance.wrapping_add_signed(i64::from(by));
+                }
+                Mutation::AddSigner(i, s) => {
+                    if let Some(c) = pick(&mut certs, i) {
+                        let mut idx: Vec<u64> = c.signers.0.iter().collect();
+                        idx.push(u64::from(s));
+                        c.signers = Signers::from_indexes(idx);
+                    }
+                }
+                Mutation::TruncateChain(i) => {
+                    if let Some(c) = pick(&mut certs, i) {
+                        if let Some(ts) = c.ec_chain.as_mut() {
+                            ts.truncate(1);
+                        }
+                    }
+                }
+                Mutation::EditEpoch(i, j, epoch) => {
+                    if let Some(c) = pick(&mut certs, i) {
+                        if let Some(ts) = c.ec_chain.as_mut() {
+                            if let Some(t) = pick(ts, j) {
+                                t.epoch = epoch;
+                            }
+                        }
+                    }
+                }
+                Mutation::FlipByte(at, x) => flips.push((at, x)),
+            }
+        }
+        let (mut bytes, _) = f3data::encode(&header, &certs);
+        for (at, x) in flips {
+            let n = bytes.len();
+            if let Some(b) = bytes.get_mut(usize::from(at) % n.max(1)) {
+                *b ^= x;
+            }
+        }
+        let a = analyze(&bytes[..], Some(Options::default()), &mut |_| {});
+        if case.mutations.is_empty() {
+            assert!(
+                a.error.is_none(),
+                "an unmutated synthetic snapshot must be valid: {:?}",
+                a.error
+            );
+        }
+    }
+}
