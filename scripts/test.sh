@@ -14,7 +14,7 @@ grep -q "test result: ok" target/rust-tests.log
 if [ -f interop/go-f3/go.mod ]; then
   echo "== go-f3 harness: build and Go tests"
   ./interop/go-f3/build.sh
-  (cd interop/go-f3 && GOFLAGS=-mod=readonly go test ./... 2>&1) | tee target/go-tests.log
+  ./interop/go-f3/build.sh test 2>&1 | tee target/go-tests.log
   echo "== Rust against go-f3"
   FRC0108_F3HARNESS="$PWD/target/f3harness" cargo test --quiet --test interop -- --include-ignored 2>&1 | tee target/interop-tests.log
 fi
