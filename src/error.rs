@@ -227,6 +227,19 @@ pub enum ErrorKind {
         computed: String,
     },
 
+    /// The header does not start where the network's manifest says.
+    #[error("snapshot does not match {network}: {what} is {found}, the manifest says {expected}")]
+    NetworkMismatch {
+        /// The network (or "the manifest").
+        network: String,
+        /// Which fact differs.
+        what: &'static str,
+        /// The snapshot's value.
+        found: String,
+        /// The manifest's value.
+        expected: String,
+    },
+
     // --- power table deltas ---
     /// Deltas not strictly ascending by participant.
     #[error("power table delta is not sorted by participant at participant {0}")]
@@ -267,6 +280,20 @@ pub enum ErrorKind {
     SequenceGap {
         /// The next instance.
         expected: u64,
+        /// Instance found.
+        found: u64,
+    },
+    /// A certificate repeating the one before it.
+    #[error("certificate for instance {found} repeats the previous one")]
+    SequenceDuplicate {
+        /// Instance found.
+        found: u64,
+    },
+    /// A certificate for an instance already passed.
+    #[error("certificate for instance {found} comes after instance {previous}")]
+    SequenceOutOfOrder {
+        /// The instance before it.
+        previous: u64,
         /// Instance found.
         found: u64,
     },
@@ -375,6 +402,30 @@ pub enum ErrorKind {
         len: u64,
     },
 
+    /// A power table entry whose key is not a valid BLS12-381 G1 point.
+    #[error("participant {0}'s public key is not a valid BLS12-381 G1 point")]
+    SignatureBadKey(u64),
+    /// Signers whose scaled power is not a strong quorum.
+    #[error("signers hold {signed} of {total} scaled power, below the strong quorum of two thirds")]
+    SignatureQuorum {
+        /// Scaled power of the signers.
+        signed: u64,
+        /// Scaled power of the table.
+        total: u64,
+    },
+    /// A signer with no power after scaling.
+    #[error("signer index {0} has no power after scaling")]
+    SignatureZeroPower(u64),
+    /// An aggregate signature that does not verify.
+    #[error("aggregate signature does not verify for network {network:?}")]
+    SignatureInvalid {
+        /// The network name signed over.
+        network: String,
+    },
+    /// A signature that is not a valid G2 point encoding.
+    #[error("signature is not a valid BLS12-381 G2 point: {0}")]
+    SignatureMalformed(String),
+
     // --- input and output ---
     /// An I/O error reading the input.
     #[error("I/O error: {0}")]
@@ -430,6 +481,7 @@ impl ErrorKind {
             PowerTableNonPositive(_) => "power-table-non-positive",
             PowerTableKeyLength(..) => "power-table-key-length",
             PowerTableCidMismatch { .. } => "power-table-cid-mismatch",
+            NetworkMismatch { .. } => "network-mismatch",
             DeltaUnsorted(_) => "delta-unsorted",
             DeltaZero(_) => "delta-zero",
             DeltaNegativePower(_) => "delta-negative-power",
@@ -440,6 +492,8 @@ impl ErrorKind {
             SequenceEmpty => "sequence-empty",
             SequenceFirst { .. } => "sequence-first",
             SequenceGap { .. } => "sequence-gap",
+            SequenceDuplicate { .. } => "sequence-duplicate",
+            SequenceOutOfOrder { .. } => "sequence-out-of-order",
             SequenceBeyondLatest { .. } => "sequence-beyond-latest",
             SequenceShort { .. } => "sequence-short",
             ChainEmpty => "chain-empty",
@@ -459,6 +513,11 @@ impl ErrorKind {
             CarBlockMissing { .. } => "car-block-missing",
             MetadataEmptyHead => "metadata-empty-head",
             SignerOutOfRange { .. } => "signer-out-of-range",
+            SignatureBadKey(_) => "signature-bad-key",
+            SignatureQuorum { .. } => "signature-quorum",
+            SignatureZeroPower(_) => "signature-zero-power",
+            SignatureInvalid { .. } => "signature-invalid",
+            SignatureMalformed(_) => "signature-malformed",
             Io(_) => "io",
             Zstd(_) => "zstd",
         }

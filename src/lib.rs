@@ -15,7 +15,9 @@
 //! | the F3Data block stream | [`f3data`] |
 //! | the CAR container | [`car`] |
 //! | Filecoin v1/v2 snapshots in a CAR | [`snapshot`] |
-//! | validation: structure, power tables, chain | [`validate`] |
+//! | validation: structure, power tables, chain, signatures | [`validate`] |
+//! | the networks with public F3 manifests | [`networks`] |
+//! | the conformance corpus and its runner | [`conformance`] |
 //! | what `inspect` and `check` report | [`report`] |
 //! | seeded synthetic chains for tests and benchmarks | [`synth`] |
 //!
@@ -28,9 +30,11 @@
 pub mod car;
 pub mod cbor;
 pub mod cids;
+pub mod conformance;
 pub mod error;
 pub mod f3data;
 pub mod framing;
+pub mod networks;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod report;

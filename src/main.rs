@@ -51,6 +51,10 @@ enum Command {
         /// Checkpoint interval of the `import` level (go-f3's default is 1440).
         #[arg(long, default_value_t = DEFAULT_POWER_TABLE_FREQUENCY)]
         power_table_frequency: u64,
+        /// Network name the certificates are signed for (level `crypto`): a known network
+        /// (`filecoin`, `calibrationnet`) also fixes the initial instance and power table.
+        #[arg(long)]
+        network: Option<String>,
     },
     /// Write a synthetic snapshot from a seed: valid at the `chain` level, with random bytes
     /// for keys and signatures (so never valid at the signature level).
@@ -87,6 +91,8 @@ enum LevelArg {
     Import,
     /// Import plus power table CIDs after every certificate and chain continuity.
     Chain,
+    /// Chain plus strong quorum and BDN-aggregated BLS signatures (needs --network).
+    Crypto,
 }
 
 impl From<LevelArg> for Level {
@@ -95,6 +101,7 @@ impl From<LevelArg> for Level {
             LevelArg::Structure => Level::Structure,
             LevelArg::Import => Level::Import,
             LevelArg::Chain => Level::Chain,
+            LevelArg::Crypto => Level::Crypto,
         }
     }
 }
@@ -277,6 +284,7 @@ fn main() -> ExitCode {
             initial_instance,
             initial_power_table,
             power_table_frequency,
+            network,
         } => {
             let initial_power_table = match initial_power_table
                 .map(|s| s.parse::<cid::Cid>())
@@ -299,7 +307,18 @@ fn main() -> ExitCode {
                     initial_instance,
                     initial_power_table,
                 },
+                network: network.clone().unwrap_or_default(),
+                ..Options::default()
             };
+            if opts.level == Level::Crypto && network.is_none() {
+                eprintln!("frc0108: --level crypto needs --network NAME");
+                return ExitCode::from(2);
+            }
+            let mut opts = opts;
+            if let Some(known) = network.as_deref().and_then(frc0108::networks::by_name) {
+                opts.manifest.initial_instance.get_or_insert(known.initial_instance);
+                opts.manifest.initial_power_table.get_or_insert(known.initial_power_table);
+            }
             let input = match open(&file) {
                 Ok(i) => i,
                 Err(e) => {

@@ -103,7 +103,7 @@ fn tipset(rng: &mut Rng, epoch: i64, power_table: Cid) -> TipSet {
 /// A random power table delta that go-f3 accepts: power changes, joins, key rotations and
 /// removals, sorted by participant.
 fn random_delta(rng: &mut Rng, table: &PowerTable, next_id: &mut u64) -> Vec<PowerTableDelta> {
-    let entries = table.entries();
+    let entries = table.entries().clone();
     let mut out: std::collections::BTreeMap<u64, PowerTableDelta> = Default::default();
     let changes = 1 + rng.below(3);
     for _ in 0..changes {

@@ -13,6 +13,7 @@
 //!   certificate, each chain's base must be the previous certificate's head, and signer
 //!   indexes must lie within the table.
 
+pub mod crypto;
 pub mod power;
 
 use cid::Cid;
@@ -37,6 +38,8 @@ pub enum Level {
     Import,
     /// `Import` plus power table CIDs after every certificate and chain continuity.
     Chain,
+    /// `Chain` plus strong quorum and the BDN-aggregated BLS signature of every certificate.
+    Crypto,
 }
 
 impl Level {
@@ -46,7 +49,15 @@ impl Level {
             Level::Structure => "structure",
             Level::Import => "import",
             Level::Chain => "chain",
+            Level::Crypto => "crypto",
         }
+    }
+
+    /// The level named `name`.
+    pub fn from_name(name: &str) -> Option<Level> {
+        [Level::Structure, Level::Import, Level::Chain, Level::Crypto]
+            .into_iter()
+            .find(|l| l.name() == name)
     }
 }
 
@@ -68,6 +79,8 @@ pub struct Options {
     pub power_table_frequency: u64,
     /// Expected network facts, if any.
     pub manifest: Manifest,
+    /// The network name certificates are signed for (level `crypto`).
+    pub network: String,
 }
 
 impl Default for Options {
@@ -76,6 +89,7 @@ impl Default for Options {
             level: Level::Chain,
             power_table_frequency: DEFAULT_POWER_TABLE_FREQUENCY,
             manifest: Manifest::default(),
+            network: String::new(),
         }
     }
 }
@@ -97,12 +111,15 @@ pub struct Validator {
     next_instance: u64,
     count: u64,
     prev_head: Option<TipSet>,
+    verifier: Option<crypto::Verifier>,
 }
 
 impl Validator {
     /// A validator with `opts`.
     pub fn new(opts: Options) -> Self {
+        let verifier = (opts.level >= Level::Crypto).then(|| crypto::Verifier::new(&opts.network));
         Validator {
+            verifier,
             opts,
             header: None,
             table: None,
@@ -143,11 +160,18 @@ impl Validator {
         check_table(&h.initial_power_table)
             .map_err(|e| e.in_field("F3SnapshotHeader.InitialPowerTable"))
             .map_err(at)?;
+        let network = if self.opts.network.is_empty() {
+            "the manifest".to_string()
+        } else {
+            format!("network {:?}", self.opts.network)
+        };
         if let Some(first) = self.opts.manifest.initial_instance {
             if first != h.first_instance {
-                return Err(at(Error::new(ErrorKind::SequenceFirst {
-                    expected: first,
-                    found: h.first_instance,
+                return Err(at(Error::new(ErrorKind::NetworkMismatch {
+                    network,
+                    what: "FirstInstance",
+                    found: h.first_instance.to_string(),
+                    expected: first.to_string(),
                 })));
             }
         }
@@ -157,9 +181,11 @@ impl Validator {
             let table = PowerTable::new(&h.initial_power_table);
             if let Some(expected) = self.opts.manifest.initial_power_table {
                 if expected != table.cid() {
-                    return Err(at(Error::new(ErrorKind::PowerTableCidMismatch {
+                    return Err(at(Error::new(ErrorKind::NetworkMismatch {
+                        network,
+                        what: "the initial power table's CID",
+                        found: table.cid().to_string(),
                         expected: expected.to_string(),
-                        computed: table.cid().to_string(),
                     })));
                 }
             }
@@ -186,9 +212,17 @@ impl Validator {
             )));
         };
         if c.instance != self.next_instance {
+            let previous = self.next_instance.wrapping_sub(1);
             let kind = if self.count == 0 {
                 ErrorKind::SequenceFirst {
                     expected: h.first_instance,
+                    found: c.instance,
+                }
+            } else if c.instance == previous {
+                ErrorKind::SequenceDuplicate { found: c.instance }
+            } else if c.instance < previous {
+                ErrorKind::SequenceOutOfOrder {
+                    previous,
                     found: c.instance,
                 }
             } else if c.instance > h.latest_instance && self.next_instance > h.latest_instance {
@@ -230,6 +264,10 @@ impl Validator {
                     .in_field("FinalityCertificate.Signers"));
                 }
             }
+        }
+        if let (Some(v), Some(table)) = (self.verifier.as_mut(), self.table.as_ref()) {
+            v.verify(table.cid(), &table.entries().0, c)
+                .map_err(|e| e.in_field("FinalityCertificate.Signature"))?;
         }
         if let Some(table) = self.table.as_mut() {
             table

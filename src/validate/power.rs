@@ -60,6 +60,7 @@ struct Member {
 #[derive(Debug, Clone)]
 pub struct PowerTable {
     members: BTreeMap<u64, Member>,
+    sorted: PowerEntries,
     cid: Cid,
 }
 
@@ -81,9 +82,10 @@ impl PowerTable {
             .collect();
         let mut t = PowerTable {
             members,
+            sorted: PowerEntries::default(),
             cid: Cid::default(),
         };
-        t.cid = t.entries().cid();
+        t.refresh();
         t
     }
 
@@ -98,7 +100,16 @@ impl PowerTable {
     }
 
     /// The table in go-f3's order.
-    pub fn entries(&self) -> PowerEntries {
+    pub fn entries(&self) -> &PowerEntries {
+        &self.sorted
+    }
+
+    fn refresh(&mut self) {
+        self.sorted = self.sort();
+        self.cid = self.sorted.cid();
+    }
+
+    fn sort(&self) -> PowerEntries {
         let mut v: Vec<PowerEntry> = self
             .members
             .iter()
@@ -182,7 +193,7 @@ impl PowerTable {
             }
         }
         self.members = next;
-        self.cid = self.entries().cid();
+        self.refresh();
         Ok(true)
     }
 }
