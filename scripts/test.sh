@@ -7,6 +7,8 @@ echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 
+python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install --quiet jsonschema
+
 echo "== Rust tests"
 cargo test --all-targets --quiet 2>&1 | tee target/rust-tests.log
 grep -q "test result: ok" target/rust-tests.log
@@ -16,5 +18,7 @@ if [ -f interop/go-f3/go.mod ]; then
   ./interop/go-f3/build.sh
   ./interop/go-f3/build.sh test 2>&1 | tee target/go-tests.log
   echo "== Rust against go-f3"
-  FRC0108_F3HARNESS="$PWD/target/f3harness" cargo test --quiet --test interop -- --include-ignored 2>&1 | tee target/interop-tests.log
+  FRC0108_F3HARNESS="$PWD/target/f3harness" cargo test --quiet --test interop --test vectors -- --include-ignored 2>&1 | tee target/interop-tests.log
+  echo "== the corpus through go-f3 (divergences expected; the matrix above must be current)"
+  cargo run --quiet --release -- vectors run --adapter "$PWD/target/f3harness import {}" --junit target/go-f3-import.xml | tail -1 || true
 fi

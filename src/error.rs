@@ -227,18 +227,10 @@ pub enum ErrorKind {
         computed: String,
     },
 
-    /// The header does not start where the network's manifest says.
-    #[error("snapshot does not match {network}: {what} is {found}, the manifest says {expected}")]
-    NetworkMismatch {
-        /// The network (or "the manifest").
-        network: String,
-        /// Which fact differs.
-        what: &'static str,
-        /// The snapshot's value.
-        found: String,
-        /// The manifest's value.
-        expected: String,
-    },
+    /// The header does not start where the network's manifest says (its first instance or its
+    /// initial power table differ).
+    #[error("snapshot does not match {0}")]
+    NetworkMismatch(String),
 
     // --- power table deltas ---
     /// Deltas not strictly ascending by participant.
@@ -406,7 +398,9 @@ pub enum ErrorKind {
     #[error("participant {0}'s public key is not a valid BLS12-381 G1 point")]
     SignatureBadKey(u64),
     /// Signers whose scaled power is not a strong quorum.
-    #[error("signers hold {signed} of {total} scaled power, below the strong quorum of two thirds")]
+    #[error(
+        "signers hold {signed} of {total} scaled power, below the strong quorum of two thirds"
+    )]
     SignatureQuorum {
         /// Scaled power of the signers.
         signed: u64,
@@ -481,7 +475,7 @@ impl ErrorKind {
             PowerTableNonPositive(_) => "power-table-non-positive",
             PowerTableKeyLength(..) => "power-table-key-length",
             PowerTableCidMismatch { .. } => "power-table-cid-mismatch",
-            NetworkMismatch { .. } => "network-mismatch",
+            NetworkMismatch(_) => "network-mismatch",
             DeltaUnsorted(_) => "delta-unsorted",
             DeltaZero(_) => "delta-zero",
             DeltaNegativePower(_) => "delta-negative-power",

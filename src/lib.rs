@@ -34,9 +34,9 @@ pub mod conformance;
 pub mod error;
 pub mod f3data;
 pub mod framing;
-pub mod networks;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod networks;
 pub mod report;
 pub mod snapshot;
 pub mod synth;

@@ -56,6 +56,11 @@ enum Command {
         #[arg(long)]
         network: Option<String>,
     },
+    /// The conformance corpus: generate it, run an implementation over it, compare several.
+    Vectors {
+        #[command(subcommand)]
+        command: VectorsCommand,
+    },
     /// Write a synthetic snapshot from a seed: valid at the `chain` level, with random bytes
     /// for keys and signatures (so never valid at the signature level).
     Synth {
@@ -81,6 +86,134 @@ enum Command {
         #[arg(long)]
         car: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum VectorsCommand {
+    /// Generate the corpus (cases/ and manifest.json) into DIR from the go-f3 fixtures.
+    Generate {
+        /// Output directory; its cases/ and manifest.json are replaced.
+        #[arg(long, default_value = "vectors")]
+        out: std::path::PathBuf,
+        /// The go-f3 fixtures (default: OUT/go-f3).
+        #[arg(long)]
+        fixtures: Option<std::path::PathBuf>,
+    },
+    /// Run an implementation (the reference in-process, or an adapter) over every case.
+    Run {
+        /// The corpus directory.
+        #[arg(long, default_value = "vectors")]
+        dir: std::path::PathBuf,
+        /// Adapter command: `{}` is replaced by the case file, `{network}` by its network.
+        /// It prints one JSON line {"result":"accept"|"reject","error":"..."}.
+        #[arg(long)]
+        adapter: Option<String>,
+        /// Skip cases with this flag (repeatable), e.g. Signature.
+        #[arg(long = "skip-flag")]
+        skip_flags: Vec<String>,
+        /// Write JUnit XML here.
+        #[arg(long)]
+        junit: Option<std::path::PathBuf>,
+        /// Per-case time limit for an adapter, in seconds.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Run several adapters and write the compatibility matrix as Markdown.
+    Compat {
+        /// The corpus directory.
+        #[arg(long, default_value = "vectors")]
+        dir: std::path::PathBuf,
+        /// `NAME=COMMAND` (repeatable), as for `run --adapter`.
+        #[arg(long = "adapter", required = true)]
+        adapters: Vec<String>,
+        /// Output file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+fn vectors(cmd: VectorsCommand) -> ExitCode {
+    use frc0108::conformance::{generate, run};
+    match cmd {
+        VectorsCommand::Generate { out, fixtures } => {
+            let fixtures = fixtures.unwrap_or_else(|| out.join("go-f3"));
+            match generate::generate(&out, &fixtures) {
+                Ok(m) => {
+                    eprintln!("wrote {} cases to {}", m.cases.len(), out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("frc0108: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        VectorsCommand::Run {
+            dir,
+            adapter,
+            skip_flags,
+            junit,
+            timeout,
+        } => {
+            let opts = run::RunOptions {
+                dir,
+                adapter: adapter.clone(),
+                skip_flags,
+                timeout: Some(std::time::Duration::from_secs(timeout)),
+            };
+            let results = match run::run(&opts) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("frc0108: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            print!("{}", run::table(&results));
+            if let Some(path) = junit {
+                let suite = adapter.as_deref().unwrap_or("frc0108 reference");
+                if let Err(e) = std::fs::write(&path, run::junit(&results, suite)) {
+                    eprintln!("frc0108: cannot write {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+            if run::tally(&results).1 == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        VectorsCommand::Compat { dir, adapters, out } => {
+            let mut runs = Vec::new();
+            for a in &adapters {
+                let Some((name, cmd)) = a.split_once('=') else {
+                    eprintln!("frc0108: --adapter takes NAME=COMMAND, got {a:?}");
+                    return ExitCode::from(2);
+                };
+                let opts = run::RunOptions {
+                    dir: dir.clone(),
+                    adapter: Some(cmd.to_string()),
+                    ..Default::default()
+                };
+                match run::run(&opts) {
+                    Ok(r) => runs.push((name.to_string(), r)),
+                    Err(e) => {
+                        eprintln!("frc0108: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let version = run::load_manifest(&dir)
+                .map(|m| m.go_f3_version)
+                .unwrap_or_default();
+            match std::fs::write(&out, run::compatibility_markdown(&version, &runs)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("frc0108: cannot write {}: {e}", out.display());
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +365,7 @@ fn synth(out: &std::path::Path, params: &frc0108::synth::Params, car: bool) -> f
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Vectors { command } => vectors(command),
         Command::Synth {
             out,
             seed,
@@ -308,7 +442,6 @@ fn main() -> ExitCode {
                     initial_power_table,
                 },
                 network: network.clone().unwrap_or_default(),
-                ..Options::default()
             };
             if opts.level == Level::Crypto && network.is_none() {
                 eprintln!("frc0108: --level crypto needs --network NAME");
@@ -316,8 +449,12 @@ fn main() -> ExitCode {
             }
             let mut opts = opts;
             if let Some(known) = network.as_deref().and_then(frc0108::networks::by_name) {
-                opts.manifest.initial_instance.get_or_insert(known.initial_instance);
-                opts.manifest.initial_power_table.get_or_insert(known.initial_power_table);
+                opts.manifest
+                    .initial_instance
+                    .get_or_insert(known.initial_instance);
+                opts.manifest
+                    .initial_power_table
+                    .get_or_insert(known.initial_power_table);
             }
             let input = match open(&file) {
                 Ok(i) => i,

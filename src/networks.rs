@@ -17,20 +17,31 @@ pub struct Network {
 
 const KNOWN: &[(&str, u64, &str)] = &[
     // Mainnet's F3 manifest (BootstrapEpoch 4920480).
-    ("filecoin", 0, "bafy2bzacecklgxd2eksmodvhgurqvorkg3wamgqkrunir3al2gchv2cikgmbu"),
+    (
+        "filecoin",
+        0,
+        "bafy2bzacecklgxd2eksmodvhgurqvorkg3wamgqkrunir3al2gchv2cikgmbu",
+    ),
     // Calibration net's F3 manifest (BootstrapEpoch 2081674).
-    ("calibrationnet", 0, "bafy2bzaceab236vmmb3n4q4tkvua2n4dphcbzzxerxuey3mot4g3cov5j3r2c"),
+    (
+        "calibrationnet",
+        0,
+        "bafy2bzaceab236vmmb3n4q4tkvua2n4dphcbzzxerxuey3mot4g3cov5j3r2c",
+    ),
 ];
 
 /// The known network called `name`.
 pub fn by_name(name: &str) -> Option<Network> {
-    KNOWN.iter().find(|(n, _, _)| *n == name).and_then(|(n, i, c)| {
-        Some(Network {
-            name: n,
-            initial_instance: *i,
-            initial_power_table: c.parse().ok()?,
+    KNOWN
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .and_then(|(n, i, c)| {
+            Some(Network {
+                name: n,
+                initial_instance: *i,
+                initial_power_table: c.parse().ok()?,
+            })
         })
-    })
 }
 
 /// Names of the known networks.

@@ -11,6 +11,7 @@ require (
 	github.com/ipfs/go-datastore v0.9.0
 	github.com/ipld/go-car v0.6.3
 	github.com/ipld/go-car/v2 v2.16.0
+	github.com/klauspost/compress v1.18.2
 	github.com/whyrusleeping/cbor-gen v0.3.1
 	go.dedis.ch/kyber/v4 v4.0.0-pre2.0.20240924132404-4de33740016e
 	golang.org/x/crypto v0.52.0

@@ -20,6 +20,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	carv2 "github.com/ipld/go-car/v2"
+	"github.com/klauspost/compress/zstd"
 )
 
 // outcome is the one-line verdict printed by import and validate.
@@ -109,33 +110,35 @@ func isCar(prefix []byte) bool {
 	return b>>5 == 5
 }
 
-func sniffFile(f *os.File) (bool, error) {
-	head := make([]byte, 16)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return false, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return false, err
-	}
-	return isCar(head[:n]), nil
-}
+// zstdMagic is what Lotus looks for (it compares the last three bytes) to
+// decompress a snapshot as a stream before reading the CAR.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
-// importFile imports a raw F3Data file or a Filecoin snapshot CAR into ds.
+// importFile imports a raw F3Data file or a Filecoin snapshot CAR into ds,
+// decompressing zstd input first as Lotus does.
 func importFile(ctx context.Context, path string, m *manifest.Manifest, ds datastore.Batching) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	carFile, err := sniffFile(f)
-	if err != nil {
+	var r *bufio.Reader = bufio.NewReaderSize(f, 1<<20)
+	if head, _ := r.Peek(4); len(head) == 4 && bytes.Equal(head[1:], zstdMagic[1:]) {
+		dec, err := zstd.NewReader(r)
+		if err != nil {
+			return fmt.Errorf("zstd: %w", err)
+		}
+		defer dec.Close()
+		r = bufio.NewReaderSize(dec, 1<<20)
+	}
+	head, err := r.Peek(16)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return err
 	}
-	if carFile {
-		return importCar(ctx, f, m, ds)
+	if isCar(head) {
+		return importCar(ctx, r, m, ds)
 	}
-	return certstore.ImportSnapshotToDatastore(ctx, bufio.NewReaderSize(f, 1<<20), ds, m)
+	return certstore.ImportSnapshotToDatastore(ctx, r, ds, m)
 }
 
 // importCar follows Lotus's ChainStore.Import: one root means the first block

@@ -61,7 +61,7 @@ impl F3 {
     }
 
     /// Re-encodes the header and certificates from the decoded values.
-    fn from_values(&self) -> F3 {
+    fn re_encoded(&self) -> F3 {
         let mut f = self.clone();
         f.header_block = f.header.to_cbor();
         f.blocks = f.certs.iter().map(Cbor::to_cbor).collect();
@@ -69,7 +69,10 @@ impl F3 {
     }
 
     fn cert_node(&self, i: usize) -> Node {
-        self.blocks.get(i).and_then(|b| parse_all(b)).unwrap_or(Node::Leaf(vec![]))
+        self.blocks
+            .get(i)
+            .and_then(|b| parse_all(b))
+            .unwrap_or(Node::Leaf(vec![]))
     }
 
     fn with_cert_node(&self, i: usize, edit: impl FnOnce(&mut Node)) -> F3 {
@@ -178,7 +181,13 @@ struct Spec<'a> {
     network: Option<&'a str>,
 }
 
-fn invalid<'a>(id: &'a str, description: &'a str, error: &'a str, level: Level, flags: &'a [&'a str]) -> Spec<'a> {
+fn invalid<'a>(
+    id: &'a str,
+    description: &'a str,
+    error: &'a str,
+    level: Level,
+    flags: &'a [&'a str],
+) -> Spec<'a> {
     Spec {
         id,
         description,
@@ -190,7 +199,13 @@ fn invalid<'a>(id: &'a str, description: &'a str, error: &'a str, level: Level, 
     }
 }
 
-fn acceptable<'a>(id: &'a str, description: &'a str, error: &'a str, level: Level, flags: &'a [&'a str]) -> Spec<'a> {
+fn acceptable<'a>(
+    id: &'a str,
+    description: &'a str,
+    error: &'a str,
+    level: Level,
+    flags: &'a [&'a str],
+) -> Spec<'a> {
     Spec {
         result: Expected::Acceptable,
         ..invalid(id, description, error, level, flags)
@@ -208,7 +223,9 @@ struct Gen {
 impl Gen {
     fn fixture(&self, name: &str) -> Result<Vec<u8>> {
         let side = self.sidecar(name)?;
-        let file = side["file"].as_str().ok_or_else(|| io_err(format!("{name}: sidecar has no file")))?;
+        let file = side["file"]
+            .as_str()
+            .ok_or_else(|| io_err(format!("{name}: sidecar has no file")))?;
         Ok(std::fs::read(self.fixtures.join(file))?)
     }
 
@@ -224,8 +241,13 @@ impl Gen {
             version: h["version"].as_u64().unwrap_or_default(),
             first_instance: h["first_instance"].as_u64().unwrap_or_default(),
             latest_instance: h["latest_instance"].as_u64().unwrap_or_default(),
-            initial_power_table_cid: h["initial_power_table_cid"].as_str().unwrap_or_default().into(),
-            initial_power_table_entries: h["initial_power_table_entries"].as_u64().unwrap_or_default(),
+            initial_power_table_cid: h["initial_power_table_cid"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+            initial_power_table_entries: h["initial_power_table_entries"]
+                .as_u64()
+                .unwrap_or_default(),
         });
         Ok(Facts {
             format: format.into(),
@@ -245,7 +267,13 @@ impl Gen {
     }
 
     /// Writes the case file and records the case after checking it against the reference.
-    fn add(&mut self, spec: Spec<'_>, ext: &str, bytes: &[u8], expected: Option<Facts>) -> Result<()> {
+    fn add(
+        &mut self,
+        spec: Spec<'_>,
+        ext: &str,
+        bytes: &[u8],
+        expected: Option<Facts>,
+    ) -> Result<()> {
         let network = spec.network.unwrap_or(&self.network).to_string();
         let fail = |msg: String| Err(io_err(format!("case {}: {msg}", spec.id)));
         let deepest = analyze(bytes, Some(self.opts(Level::Crypto, &network)), &mut |_| {});
@@ -266,7 +294,10 @@ impl Gen {
                 let at = analyze(bytes, Some(self.opts(spec.level, &network)), &mut |_| {});
                 let got = at.error.as_ref().map(Error::code);
                 if got != Some(want) {
-                    return fail(format!("meant to give {want} at level {}, gives {got:?}", spec.level.name()));
+                    return fail(format!(
+                        "meant to give {want} at level {}, gives {got:?}",
+                        spec.level.name()
+                    ));
                 }
                 if let Some(below) = level_below(spec.level) {
                     let b = analyze(bytes, Some(self.opts(below, &network)), &mut |_| {});
@@ -282,7 +313,11 @@ impl Gen {
             std::fs::create_dir_all(dir)?;
         }
         std::fs::write(&path, bytes)?;
-        let kind = if ext.starts_with("car") { "car" } else { "f3data" };
+        let kind = if ext.starts_with("car") {
+            "car"
+        } else {
+            "f3data"
+        };
         self.cases.push(Case {
             id: spec.id.to_string(),
             file,
@@ -348,11 +383,26 @@ pub fn generate(out: &Path, fixtures: &Path) -> Result<Manifest> {
         out: out.to_path_buf(),
         fixtures: fixtures.to_path_buf(),
         network: index["network"].as_str().unwrap_or_default().to_string(),
-        go_f3_version: index["go_f3_version"].as_str().unwrap_or_default().to_string(),
+        go_f3_version: index["go_f3_version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         cases: Vec::new(),
     };
+    // Regeneration replaces the previous corpus, and only a corpus: a `cases/` folder next to
+    // anything but one of our manifests is left alone.
     let cases_dir = out.join("cases");
     if cases_dir.exists() {
+        let ours = std::fs::read(out.join("manifest.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+            .is_some_and(|m| m.format == MANIFEST_FORMAT);
+        if !ours {
+            return Err(io_err(format!(
+                "{} exists and is not a corpus this command wrote; not replacing it",
+                cases_dir.display()
+            )));
+        }
         std::fs::remove_dir_all(&cases_dir)?;
     }
     valid_cases(&mut g)?;
@@ -378,10 +428,19 @@ pub fn generate(out: &Path, fixtures: &Path) -> Result<Manifest> {
 fn valid_cases(g: &mut Gen) -> Result<()> {
     let f3s = [
         ("tiny", "12 certificates, 4 participants, no churn"),
-        ("churn", "joins, leaves, power up and down, key rotation, a power above 2^64"),
+        (
+            "churn",
+            "joins, leaves, power up and down, key rotation, a power above 2^64",
+        ),
         ("nullrounds", "ECChains with epoch gaps (null rounds)"),
-        ("checkpoint", "1500 certificates crossing go-f3's power-table checkpoint at 1439"),
-        ("first-instance-nonzero", "FirstInstance 1430, crossing the 1439 checkpoint"),
+        (
+            "checkpoint",
+            "1500 certificates crossing go-f3's power-table checkpoint at 1439",
+        ),
+        (
+            "first-instance-nonzero",
+            "FirstInstance 1430, crossing the 1439 checkpoint",
+        ),
         ("large", "2000 certificates, 100 participants"),
     ];
     for (name, what) in f3s {
@@ -405,12 +464,32 @@ fn valid_cases(g: &mut Gen) -> Result<()> {
         )?;
     }
     let cars = [
-        ("car-v2-tiny", "car-v2-snapshot", "v2 snapshot laid out as Lotus's ExportV2"),
-        ("car-v2-churn", "car-v2-snapshot", "v2 snapshot around the churn chain"),
-        ("car-v2-no-f3", "car-v2-snapshot", "v2 snapshot whose metadata has F3Data null"),
+        (
+            "car-v2-tiny",
+            "car-v2-snapshot",
+            "v2 snapshot laid out as Lotus's ExportV2",
+        ),
+        (
+            "car-v2-churn",
+            "car-v2-snapshot",
+            "v2 snapshot around the churn chain",
+        ),
+        (
+            "car-v2-no-f3",
+            "car-v2-snapshot",
+            "v2 snapshot whose metadata has F3Data null",
+        ),
         ("car-v1", "car-v1-snapshot", "v1 snapshot with two roots"),
-        ("car-v1-one-root", "car-v1-snapshot", "single-root v1 snapshot: the first block is not metadata, so v1"),
-        ("carv2-wrapped-v2-tiny", "car-v2-snapshot", "v2 snapshot inside a CARv2 container"),
+        (
+            "car-v1-one-root",
+            "car-v1-snapshot",
+            "single-root v1 snapshot: the first block is not metadata, so v1",
+        ),
+        (
+            "carv2-wrapped-v2-tiny",
+            "car-v2-snapshot",
+            "v2 snapshot inside a CARv2 container",
+        ),
     ];
     for (name, format, what) in cars {
         let bytes = g.fixture(name)?;
@@ -457,39 +536,92 @@ fn framing_cases(g: &mut Gen) -> Result<()> {
 
     let mut b = base.clone();
     b.push(0x80);
-    g.add(invalid("framing/varint-truncated", "the stream ends inside a length prefix", "varint-truncated", s, &["LengthPrefix"]), "f3", &b, None)?;
+    g.add(
+        invalid(
+            "framing/varint-truncated",
+            "the stream ends inside a length prefix",
+            "varint-truncated",
+            s,
+            &["LengthPrefix"],
+        ),
+        "f3",
+        &b,
+        None,
+    )?;
 
     // The first certificate's prefix written with a redundant trailing group.
     let mut b = Vec::new();
     encode_uvarint(tiny.header_block.len() as u64, &mut b);
     b.extend_from_slice(&tiny.header_block);
-    let len = tiny.blocks.first().map_or(0, Vec::len) as u64;
+    // The first certificate's prefix with one redundant group; the rest as it was.
+    let first = tiny.blocks.first().cloned().unwrap_or_default();
     let mut p = Vec::new();
-    encode_uvarint(len, &mut p);
+    encode_uvarint(first.len() as u64, &mut p);
     if let Some(last) = p.last_mut() {
         *last |= 0x80;
     }
     p.push(0);
     b.extend_from_slice(&p);
-    b.extend_from_slice(&frame(&tiny.blocks).get({
-        let mut q = Vec::new();
-        encode_uvarint(len, &mut q);
-        q.len()
-    }..).unwrap_or_default().to_vec());
-    g.add(invalid("framing/varint-overlong", "a length prefix with a redundant 0x80 .. 0x00 group (go-f3 reads it)", "varint-overlong", s, &["LengthPrefix", "GoF3Lenient"]), "f3", &b, None)?;
+    b.extend_from_slice(&first);
+    b.extend_from_slice(&frame(tiny.blocks.iter().skip(1)));
+    g.add(
+        invalid(
+            "framing/varint-overlong",
+            "a length prefix with a redundant 0x80 .. 0x00 group (go-f3 reads it)",
+            "varint-overlong",
+            s,
+            &["LengthPrefix", "GoF3Lenient"],
+        ),
+        "f3",
+        &b,
+        None,
+    )?;
 
     let mut b = base.clone();
     b.extend_from_slice(&[0xff; 10]);
     b.push(0x01);
-    g.add(invalid("framing/varint-over-64-bits", "a length prefix longer than ten bytes", "varint-overflow", s, &["LengthPrefix"]), "f3", &b, None)?;
+    g.add(
+        invalid(
+            "framing/varint-over-64-bits",
+            "a length prefix longer than ten bytes",
+            "varint-overflow",
+            s,
+            &["LengthPrefix"],
+        ),
+        "f3",
+        &b,
+        None,
+    )?;
 
     let mut b = base.clone();
     b.push(0x00);
-    g.add(invalid("framing/zero-length", "a block of declared length zero after the last certificate", "block-empty", s, &["LengthPrefix"]), "f3", &b, None)?;
+    g.add(
+        invalid(
+            "framing/zero-length",
+            "a block of declared length zero after the last certificate",
+            "block-empty",
+            s,
+            &["LengthPrefix"],
+        ),
+        "f3",
+        &b,
+        None,
+    )?;
 
     let mut b = base.clone();
     b.extend_from_slice(&[0x40, 0x86, 0x00]);
-    g.add(invalid("framing/length-past-end", "a block declaring more bytes than the input holds", "block-truncated", s, &["LengthPrefix"]), "f3", &b, None)?;
+    g.add(
+        invalid(
+            "framing/length-past-end",
+            "a block declaring more bytes than the input holds",
+            "block-truncated",
+            s,
+            &["LengthPrefix"],
+        ),
+        "f3",
+        &b,
+        None,
+    )?;
 
     let mut b = base.clone();
     b.push(0x05);
@@ -498,14 +630,25 @@ fn framing_cases(g: &mut Gen) -> Result<()> {
     let mut b = Vec::new();
     encode_uvarint(1 << 62, &mut b);
     b.resize(20, 0x84);
-    g.add(invalid("framing/huge-length", "20 bytes whose prefix declares a 2^62-byte header (go-f3 allocates it)", "block-too-large", s, &["LengthPrefix", "GoF3Crash"]), "f3", &b, None)?;
+    g.add(
+        invalid(
+            "framing/huge-length",
+            "20 bytes whose prefix declares a 2^62-byte header (go-f3 allocates it)",
+            "block-too-large",
+            s,
+            &["LengthPrefix", "GoF3Crash"],
+        ),
+        "f3",
+        &b,
+        None,
+    )?;
 
     let mut b = Vec::new();
     encode_uvarint(tiny.header_block.len() as u64, &mut b);
     b.extend_from_slice(&tiny.header_block);
     encode_uvarint(3 << 30, &mut b);
     b.extend_from_slice(tiny.blocks.first().map(Vec::as_slice).unwrap_or_default());
-    g.add(invalid("framing/large-length", "a certificate prefix declaring 3 GiB, beyond any valid certificate (go-f3 allocates it)", "block-too-large", s, &["LengthPrefix", "GoF3Crash"]), "f3", &b, None)
+    g.add(invalid("framing/large-length", "a certificate prefix declaring 3 GiB, beyond any valid certificate (go-f3 allocates it)", "block-too-large", s, &["LengthPrefix", "GoF3Allocates"]), "f3", &b, None)
 }
 
 fn cbor_cases(g: &mut Gen) -> Result<()> {
@@ -515,96 +658,304 @@ fn cbor_cases(g: &mut Gen) -> Result<()> {
     let c = 5;
 
     let f = tiny.with_cert_node(c, |n| replace(n, &[0], leaf(|e| e.bytes(&[5]))));
-    g.add(invalid("cbor/wrong-major-type", "GPBFTInstance written as a byte string", "cbor-unexpected-type", s, &["Cbor"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/wrong-major-type",
+            "GPBFTInstance written as a byte string",
+            "cbor-unexpected-type",
+            s,
+            &["Cbor"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| n.push(leaf(|e| e.u64(0))));
-    g.add(invalid("cbor/wrong-arity", "a certificate array with seven fields", "cbor-wrong-arity", s, &["Cbor"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/wrong-arity",
+            "a certificate array with seven fields",
+            "cbor-wrong-arity",
+            s,
+            &["Cbor"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| {
         if let Some(x) = n.at(&[1]) {
             x.make_indefinite();
         }
     });
-    g.add(invalid("cbor/indefinite-length", "the ECChain as an indefinite-length array", "cbor-indefinite-length", s, &["Cbor"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/indefinite-length",
+            "the ECChain as an indefinite-length array",
+            "cbor-indefinite-length",
+            s,
+            &["Cbor"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| {
         if let Some(x) = n.at(&[0]) {
             x.widen_header();
         }
     });
-    g.add(invalid("cbor/non-minimal-integer", "GPBFTInstance in a longer form than needed", "cbor-non-minimal", s, &["Cbor"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/non-minimal-integer",
+            "GPBFTInstance in a longer form than needed",
+            "cbor-non-minimal",
+            s,
+            &["Cbor"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| {
         if let Some(x) = n.at(&[5]) {
             x.widen_header();
         }
     });
-    g.add(invalid("cbor/non-minimal-length", "the delta array's length in a longer form than needed", "cbor-non-minimal", s, &["Cbor"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/non-minimal-length",
+            "the delta array's length in a longer form than needed",
+            "cbor-non-minimal",
+            s,
+            &["Cbor"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     // SupplementalData.PowerTable without its tag.
-    let pt = tiny.certs.get(c).map(|x| x.supplemental_data.power_table.to_bytes()).unwrap_or_default();
+    let pt = tiny
+        .certs
+        .get(c)
+        .map(|x| x.supplemental_data.power_table.to_bytes())
+        .unwrap_or_default();
     let f = tiny.with_cert_node(c, |n| {
         let mut inner = vec![0u8];
         inner.extend_from_slice(&pt);
         replace(n, &[2, 1], leaf(|e| e.bytes(&inner)));
     });
-    g.add(invalid("cbor/cid-tag-missing", "SupplementalData.PowerTable as bare bytes, without tag 42", "cid-tag", s, &["Cbor", "Cid"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/cid-tag-missing",
+            "SupplementalData.PowerTable as bare bytes, without tag 42",
+            "cid-tag",
+            s,
+            &["Cbor", "Cid"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| {
         let mut e = Encoder::new();
         e.header(crate::cbor::major::TAG, 42);
         e.bytes(&[0u8; 32]);
-        replace(n, &[2, 0], parse_all(&e.into_bytes()).unwrap_or(Node::Leaf(vec![])));
+        replace(
+            n,
+            &[2, 0],
+            parse_all(&e.into_bytes()).unwrap_or(Node::Leaf(vec![])),
+        );
     });
-    g.add(invalid("cbor/cid-tag-on-wrong-field", "tag 42 on SupplementalData.Commitments", "cbor-unexpected-type", s, &["Cbor", "Cid"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/cid-tag-on-wrong-field",
+            "tag 42 on SupplementalData.Commitments",
+            "cbor-unexpected-type",
+            s,
+            &["Cbor", "Cid"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
-    let digest = tiny.certs.get(c).map(|x| x.supplemental_data.power_table.hash().digest().to_vec()).unwrap_or_default();
+    let digest = tiny
+        .certs
+        .get(c)
+        .map(|x| x.supplemental_data.power_table.hash().digest().to_vec())
+        .unwrap_or_default();
     let mut v0 = vec![0x12, 0x20];
     v0.extend_from_slice(&digest);
     let f = tiny.with_cert_node(c, |n| replace(n, &[2, 1], cid_node(&v0)));
-    g.add(invalid("cbor/cid-version-0", "SupplementalData.PowerTable as a CIDv0 (go-f3 decodes any CID)", "cid-version", s, &["Cid", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/cid-version-0",
+            "SupplementalData.PowerTable as a CIDv0 (go-f3 decodes any CID)",
+            "cid-version",
+            s,
+            &["Cid", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
-    let raw_cid = crate::cids::cid_from_digest(RAW, &<[u8; 32]>::try_from(&digest[..]).unwrap_or_default());
+    let raw_cid =
+        crate::cids::cid_from_digest(RAW, &<[u8; 32]>::try_from(&digest[..]).unwrap_or_default());
     let f = tiny.with_cert_node(c, |n| replace(n, &[2, 1], cid_node(&raw_cid.to_bytes())));
-    g.add(invalid("cbor/cid-wrong-codec", "SupplementalData.PowerTable with the raw codec", "cid-codec", s, &["Cid", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/cid-wrong-codec",
+            "SupplementalData.PowerTable with the raw codec",
+            "cid-codec",
+            s,
+            &["Cid", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let mut sha = vec![0x01, 0x71, 0x12, 0x20];
     sha.extend_from_slice(&digest);
     let f = tiny.with_cert_node(c, |n| replace(n, &[1, 0, 2], cid_node(&sha)));
-    g.add(invalid("cbor/cid-wrong-hash", "a tipset's PowerTable CID with a sha2-256 multihash", "cid-hash", s, &["Cid", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/cid-wrong-hash",
+            "a tipset's PowerTable CID with a sha2-256 multihash",
+            "cid-hash",
+            s,
+            &["Cid", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let mut bad = vec![0x01, 0x71, 0xa0, 0xe4, 0x02, 0x20];
     bad.extend_from_slice(&digest[..16]);
     let f = tiny.with_cert_node(c, |n| replace(n, &[2, 1], cid_node(&bad)));
-    g.add(invalid("cbor/cid-truncated", "a CID whose digest is shorter than its multihash declares", "cid-malformed", s, &["Cid"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/cid-truncated",
+            "a CID whose digest is shorter than its multihash declares",
+            "cid-malformed",
+            s,
+            &["Cid"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     if let Some(b) = f.blocks.get_mut(c) {
         b.extend_from_slice(&[0xde, 0xad]);
     }
-    g.add(acceptable("cbor/trailing-bytes-in-block", "two bytes after the certificate inside its block (go-f3 ignores and re-exports them)", "cbor-trailing-bytes", s, &["Cbor", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        acceptable(
+            "cbor/trailing-bytes-in-block",
+            "two bytes after the certificate inside its block (go-f3 ignores and re-exports them)",
+            "cbor-trailing-bytes",
+            s,
+            &["Cbor", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     f.header_block.push(0x00);
-    g.add(acceptable("cbor/trailing-bytes-in-header", "a byte after the header inside its block (go-f3 ignores it)", "cbor-trailing-bytes", s, &["Cbor", "Header", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        acceptable(
+            "cbor/trailing-bytes-in-header",
+            "a byte after the header inside its block (go-f3 ignores it)",
+            "cbor-trailing-bytes",
+            s,
+            &["Cbor", "Header", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     // A delta with a 49-byte key: pick a churn certificate with a delta.
-    let ci = churn.certs.iter().position(|x| !x.power_table_delta.is_empty()).unwrap_or(0);
-    let f = churn.with_cert_node(ci, |n| replace(n, &[5, 0, 2], leaf(|e| e.bytes(&[7u8; 49]))));
-    g.add(invalid("cbor/signing-key-over-maxlen", "a delta's SigningKey of 49 bytes (maxlen 48)", "cbor-bytes-too-long", s, &["Cbor", "SizeLimit"]), "f3", &f.bytes(), None)?;
+    let ci = churn
+        .certs
+        .iter()
+        .position(|x| !x.power_table_delta.is_empty())
+        .unwrap_or(0);
+    let f = churn.with_cert_node(ci, |n| {
+        replace(n, &[5, 0, 2], leaf(|e| e.bytes(&[7u8; 49])))
+    });
+    g.add(
+        invalid(
+            "cbor/signing-key-over-maxlen",
+            "a delta's SigningKey of 49 bytes (maxlen 48)",
+            "cbor-bytes-too-long",
+            s,
+            &["Cbor", "SizeLimit"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
-    let f = tiny.with_cert_node(c, |n| replace(n, &[1, 0, 1], leaf(|e| e.bytes(&[1u8; 761]))));
-    g.add(invalid("cbor/tipset-key-over-maxlen", "a tipset key of 761 bytes (maxlen 760)", "cbor-bytes-too-long", s, &["Cbor", "SizeLimit"]), "f3", &f.bytes(), None)?;
+    let f = tiny.with_cert_node(c, |n| {
+        replace(n, &[1, 0, 1], leaf(|e| e.bytes(&[1u8; 761])))
+    });
+    g.add(
+        invalid(
+            "cbor/tipset-key-over-maxlen",
+            "a tipset key of 761 bytes (maxlen 760)",
+            "cbor-bytes-too-long",
+            s,
+            &["Cbor", "SizeLimit"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| replace(n, &[2, 0], leaf(|e| e.bytes(&[0u8; 31]))));
-    g.add(invalid("cbor/commitments-wrong-size", "SupplementalData.Commitments of 31 bytes (exactly 32 required)", "cbor-bytes-wrong-length", s, &["Cbor", "SizeLimit"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/commitments-wrong-size",
+            "SupplementalData.Commitments of 31 bytes (exactly 32 required)",
+            "cbor-bytes-wrong-length",
+            s,
+            &["Cbor", "SizeLimit"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| {
         let mut e = Encoder::new();
         e.array(8193);
         replace(n, &[5], Node::Leaf(e.into_bytes()));
     });
-    g.add(invalid("cbor/array-over-8192", "a delta array declaring 8193 entries", "cbor-array-too-long", s, &["Cbor", "SizeLimit"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/array-over-8192",
+            "a delta array declaring 8193 entries",
+            "cbor-array-too-long",
+            s,
+            &["Cbor", "SizeLimit"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_header_node(|n| {
         if let Some(Node::Leaf(b)) = n.at(&[3, 0, 1]) {
@@ -615,38 +966,114 @@ fn cbor_cases(g: &mut Gen) -> Result<()> {
             }
         }
     });
-    g.add(acceptable("cbor/bigint-leading-zero", "a header power with a leading zero magnitude byte (go-f3 reads the same number)", "bigint-non-canonical", s, &["BigInt", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        acceptable(
+            "cbor/bigint-leading-zero",
+            "a header power with a leading zero magnitude byte (go-f3 reads the same number)",
+            "bigint-non-canonical",
+            s,
+            &["BigInt", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     // Negative zero on a key rotation, which go-f3 reads as a zero delta with a new key.
     let rot = churn.certs.iter().position(|x| {
-        x.power_table_delta.iter().any(|d| d.power_delta == BigInt::default() && !d.signing_key.is_empty())
+        x.power_table_delta
+            .iter()
+            .any(|d| d.power_delta == BigInt::default() && !d.signing_key.is_empty())
     });
     if let Some(ri) = rot {
         let di = churn.certs.get(ri).and_then(|x| {
-            x.power_table_delta.iter().position(|d| d.power_delta == BigInt::default() && !d.signing_key.is_empty())
+            x.power_table_delta
+                .iter()
+                .position(|d| d.power_delta == BigInt::default() && !d.signing_key.is_empty())
         });
-        let f = churn.with_cert_node(ri, |n| replace(n, &[5, di.unwrap_or(0), 1], leaf(|e| e.bytes(&[0x01]))));
-        g.add(acceptable("cbor/bigint-negative-zero", "a key rotation whose power delta is negative zero (0x01)", "bigint-non-canonical", s, &["BigInt", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+        let f = churn.with_cert_node(ri, |n| {
+            replace(n, &[5, di.unwrap_or(0), 1], leaf(|e| e.bytes(&[0x01])))
+        });
+        g.add(
+            acceptable(
+                "cbor/bigint-negative-zero",
+                "a key rotation whose power delta is negative zero (0x01)",
+                "bigint-non-canonical",
+                s,
+                &["BigInt", "GoF3Lenient"],
+            ),
+            "f3",
+            &f.bytes(),
+            None,
+        )?;
     }
 
     let f = tiny.with_header_node(|n| replace(n, &[3, 0, 1], leaf(|e| e.bytes(&[0x02, 0x05]))));
-    g.add(invalid("cbor/bigint-bad-sign", "a header power whose sign byte is 0x02", "bigint-sign", s, &["BigInt"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/bigint-bad-sign",
+            "a header power whose sign byte is 0x02",
+            "bigint-sign",
+            s,
+            &["BigInt"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_header_node(|n| replace(n, &[3, 0, 1], leaf(|e| e.bytes(&[0u8; 129]))));
-    g.add(invalid("cbor/bigint-too-long", "a header power of 129 bytes (Filecoin's limit is 128)", "bigint-too-long", s, &["BigInt", "SizeLimit"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "cbor/bigint-too-long",
+            "a header power of 129 bytes (Filecoin's limit is 128)",
+            "bigint-too-long",
+            s,
+            &["BigInt", "SizeLimit"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
-    let signers = tiny.certs.get(c).map(|x| x.signers.to_rle()).unwrap_or_default();
+    let signers = tiny
+        .certs
+        .get(c)
+        .map(|x| x.signers.to_rle())
+        .unwrap_or_default();
     let mut padded = signers.clone();
     padded.push(0);
     let f = tiny.with_cert_node(c, |n| replace(n, &[3], leaf(|e| e.bytes(&padded))));
-    g.add(acceptable("cbor/bitfield-trailing-zero", "the signer bitfield with a trailing zero byte (go-f3 does not decode it on import)", "bitfield-non-canonical", s, &["Bitfield", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        acceptable(
+            "cbor/bitfield-trailing-zero",
+            "the signer bitfield with a trailing zero byte (go-f3 does not decode it on import)",
+            "bitfield-non-canonical",
+            s,
+            &["Bitfield", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let mut badver = signers;
     if let Some(b) = badver.first_mut() {
         *b |= 0x01;
     }
     let f = tiny.with_cert_node(c, |n| replace(n, &[3], leaf(|e| e.bytes(&badver))));
-    g.add(invalid("cbor/bitfield-bad-version", "an RLE+ bitfield whose version bits are not 00", "bitfield-malformed", s, &["Bitfield", "GoF3Lenient"]), "f3", &f.bytes(), None)
+    g.add(
+        invalid(
+            "cbor/bitfield-bad-version",
+            "an RLE+ bitfield whose version bits are not 00",
+            "bitfield-malformed",
+            s,
+            &["Bitfield", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )
 }
 
 fn sequence_and_header_cases(g: &mut Gen) -> Result<()> {
@@ -658,25 +1085,84 @@ fn sequence_and_header_cases(g: &mut Gen) -> Result<()> {
         f.bytes()
     };
     let b = &tiny.blocks;
-    let pick = |idx: &[usize]| idx.iter().filter_map(|&i| b.get(i).cloned()).collect::<Vec<_>>();
+    let pick = |idx: &[usize]| {
+        idx.iter()
+            .filter_map(|&i| b.get(i).cloned())
+            .collect::<Vec<_>>()
+    };
     let n = b.len();
 
     let gap: Vec<usize> = (0..n).filter(|&i| i != 5).collect();
-    g.add(invalid("sequence/gap", "instance 5 is missing", "sequence-gap", s, &["Sequence"]), "f3", &with_blocks(pick(&gap)), None)?;
+    g.add(
+        invalid(
+            "sequence/gap",
+            "instance 5 is missing",
+            "sequence-gap",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &with_blocks(pick(&gap)),
+        None,
+    )?;
 
     let mut dup: Vec<usize> = (0..n).collect();
     dup.insert(6, 5);
-    g.add(invalid("sequence/duplicate", "instance 5 appears twice in a row", "sequence-duplicate", s, &["Sequence"]), "f3", &with_blocks(pick(&dup)), None)?;
+    g.add(
+        invalid(
+            "sequence/duplicate",
+            "instance 5 appears twice in a row",
+            "sequence-duplicate",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &with_blocks(pick(&dup)),
+        None,
+    )?;
 
     let mut ooo: Vec<usize> = (0..n).collect();
     ooo.insert(6, 2);
-    g.add(invalid("sequence/out-of-order", "instance 2 again after instance 5", "sequence-out-of-order", s, &["Sequence"]), "f3", &with_blocks(pick(&ooo)), None)?;
+    g.add(
+        invalid(
+            "sequence/out-of-order",
+            "instance 2 again after instance 5",
+            "sequence-out-of-order",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &with_blocks(pick(&ooo)),
+        None,
+    )?;
 
     let mut swap: Vec<usize> = (0..n).collect();
     swap.swap(5, 6);
-    g.add(invalid("sequence/swapped", "instances 5 and 6 exchanged", "sequence-gap", s, &["Sequence"]), "f3", &with_blocks(pick(&swap)), None)?;
+    g.add(
+        invalid(
+            "sequence/swapped",
+            "instances 5 and 6 exchanged",
+            "sequence-gap",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &with_blocks(pick(&swap)),
+        None,
+    )?;
 
-    g.add(invalid("sequence/first-not-first-instance", "the first certificate is instance 1, the header says 0", "sequence-first", s, &["Sequence"]), "f3", &with_blocks(pick(&(1..n).collect::<Vec<_>>())), None)?;
+    g.add(
+        invalid(
+            "sequence/first-not-first-instance",
+            "the first certificate is instance 1, the header says 0",
+            "sequence-first",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &with_blocks(pick(&(1..n).collect::<Vec<_>>())),
+        None,
+    )?;
 
     let mut extra = tiny.clone();
     if let Some(last) = tiny.certs.last() {
@@ -685,42 +1171,147 @@ fn sequence_and_header_cases(g: &mut Gen) -> Result<()> {
         c.ec_chain = c.ec_chain.map(|ts| ts.into_iter().rev().take(1).collect());
         extra.blocks.push(c.to_cbor());
     }
-    g.add(invalid("sequence/extra-after-latest", "a certificate for LatestInstance + 1", "sequence-beyond-latest", s, &["Sequence"]), "f3", &extra.bytes(), None)?;
+    g.add(
+        invalid(
+            "sequence/extra-after-latest",
+            "a certificate for LatestInstance + 1",
+            "sequence-beyond-latest",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &extra.bytes(),
+        None,
+    )?;
 
-    g.add(invalid("sequence/ends-before-latest", "the last certificate is missing", "sequence-short", s, &["Sequence"]), "f3", &with_blocks(pick(&(0..n - 1).collect::<Vec<_>>())), None)?;
+    g.add(
+        invalid(
+            "sequence/ends-before-latest",
+            "the last certificate is missing",
+            "sequence-short",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &with_blocks(pick(&(0..n - 1).collect::<Vec<_>>())),
+        None,
+    )?;
 
-    g.add(invalid("sequence/no-certificates", "a header and no certificate", "sequence-empty", s, &["Sequence"]), "f3", &with_blocks(vec![]), None)?;
+    g.add(
+        invalid(
+            "sequence/no-certificates",
+            "a header and no certificate",
+            "sequence-empty",
+            s,
+            &["Sequence"],
+        ),
+        "f3",
+        &with_blocks(vec![]),
+        None,
+    )?;
 
     // Header.
     let mut f = tiny.clone();
     f.header.version = 2;
-    g.add(invalid("header/unknown-version", "header Version 2 (go-f3 never reads the version)", "header-version", s, &["Header", "GoF3Lenient"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "header/unknown-version",
+            "header Version 2 (go-f3 never reads the version)",
+            "header-version",
+            s,
+            &["Header", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     f.header.latest_instance = 0;
     f.header.first_instance = 1;
-    g.add(invalid("header/first-above-latest", "FirstInstance 1, LatestInstance 0", "header-instance-range", s, &["Header"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "header/first-above-latest",
+            "FirstInstance 1, LatestInstance 0",
+            "header-instance-range",
+            s,
+            &["Header"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     f.header.initial_power_table.0.clear();
-    g.add(invalid("header/power-table-empty", "an initial power table with no entries", "power-table-empty", s, &["Header", "PowerTable"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "header/power-table-empty",
+            "an initial power table with no entries",
+            "power-table-empty",
+            s,
+            &["Header", "PowerTable"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     f.header.initial_power_table.0.swap(0, 1);
-    g.add(invalid("header/power-table-unsorted", "the initial power table's first two entries exchanged (go-f3 sorts as it goes)", "power-table-unsorted", s, &["Header", "PowerTable", "GoF3Lenient"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "header/power-table-unsorted",
+            "the initial power table's first two entries exchanged (go-f3 sorts as it goes)",
+            "power-table-unsorted",
+            s,
+            &["Header", "PowerTable", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
-    let id0 = f.header.initial_power_table.0.first().map(|e| e.id).unwrap_or_default();
+    let id0 = f
+        .header
+        .initial_power_table
+        .0
+        .first()
+        .map(|e| e.id)
+        .unwrap_or_default();
     if let Some(e) = f.header.initial_power_table.0.get_mut(1) {
         e.id = id0;
     }
-    g.add(invalid("header/power-table-duplicate", "a participant listed twice in the initial power table", "power-table-duplicate", s, &["Header", "PowerTable"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "header/power-table-duplicate",
+            "a participant listed twice in the initial power table",
+            "power-table-duplicate",
+            s,
+            &["Header", "PowerTable"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     if let Some(e) = f.header.initial_power_table.0.last_mut() {
         e.power = BigInt::default();
     }
-    g.add(invalid("header/zero-power-entry", "an initial power table entry with zero power", "power-table-non-positive", s, &["Header", "PowerTable"]), "f3", &f.from_values().bytes(), None)
+    g.add(
+        invalid(
+            "header/zero-power-entry",
+            "an initial power table entry with zero power",
+            "power-table-non-positive",
+            s,
+            &["Header", "PowerTable"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )
 }
 
 fn delta_cases(g: &mut Gen) -> Result<()> {
@@ -728,11 +1319,14 @@ fn delta_cases(g: &mut Gen) -> Result<()> {
     let i = Level::Import;
     let c = 5;
     let table = tiny.header.initial_power_table.0.clone();
-    let p0 = table.first().cloned().unwrap_or_else(|| crate::types::PowerEntry {
-        id: 0,
-        power: BigInt::default(),
-        pub_key: vec![],
-    });
+    let p0 = table
+        .first()
+        .cloned()
+        .unwrap_or_else(|| crate::types::PowerEntry {
+            id: 0,
+            power: BigInt::default(),
+            pub_key: vec![],
+        });
     let p1 = table.get(1).cloned().unwrap_or_else(|| p0.clone());
     let new_id = table.iter().map(|e| e.id).max().unwrap_or(0) + 1;
     let d = |id: u64, power: BigInt, key: Vec<u8>| crate::types::PowerTableDelta {
@@ -740,57 +1334,148 @@ fn delta_cases(g: &mut Gen) -> Result<()> {
         power_delta: power,
         signing_key: key,
     };
-    let add = |g: &mut Gen, id: &str, desc: &str, code: &str, deltas: Vec<crate::types::PowerTableDelta>| -> Result<()> {
+    let add = |g: &mut Gen,
+               id: &str,
+               desc: &str,
+               code: &str,
+               deltas: Vec<crate::types::PowerTableDelta>|
+     -> Result<()> {
         let mut f = tiny.clone();
         if let Some(cert) = f.certs.get_mut(c) {
             cert.power_table_delta = deltas;
         }
-        let f = f.from_values();
-        g.add(invalid(id, desc, code, i, &["PowerDelta"]), "f3", &f.bytes(), None)
+        let f = f.re_encoded();
+        g.add(
+            invalid(id, desc, code, i, &["PowerDelta"]),
+            "f3",
+            &f.bytes(),
+            None,
+        )
     };
-    let (lo, hi) = if p0.id < p1.id { (p0.clone(), p1.clone()) } else { (p1.clone(), p0.clone()) };
-    add(g, "delta/unsorted", "deltas not in ascending participant order", "delta-unsorted",
-        vec![d(hi.id, BigInt::from(1), vec![]), d(lo.id, BigInt::from(1), vec![])])?;
-    add(g, "delta/duplicate-participant", "two deltas for one participant", "delta-unsorted",
-        vec![d(lo.id, BigInt::from(1), vec![]), d(lo.id, BigInt::from(1), vec![])])?;
-    add(g, "delta/zero", "a delta that changes neither power nor key", "delta-zero",
-        vec![d(p0.id, BigInt::default(), vec![])])?;
-    add(g, "delta/negative-power", "a delta taking a participant below zero power", "delta-negative-power",
-        vec![d(p0.id, -(p0.power.clone() + BigInt::from(1)), vec![])])?;
-    add(g, "delta/new-without-key", "a new participant with power and no key", "delta-new-without-key",
-        vec![d(new_id, BigInt::from(5), vec![])])?;
-    add(g, "delta/new-non-positive", "a new participant with negative power", "delta-new-non-positive",
-        vec![d(new_id, BigInt::from(-5), vec![9; 48])])?;
-    add(g, "delta/unchanged-key", "a delta setting the key a participant already has", "delta-unchanged-key",
-        vec![d(p0.id, BigInt::from(1), p0.pub_key.clone())])?;
-    add(g, "delta/key-on-removal", "a delta removing a participant and setting its key", "delta-key-on-removal",
-        vec![d(p0.id, -p0.power.clone(), vec![9; 48])])?;
-    add(g, "delta/short-key", "a new participant whose key is 47 bytes", "power-table-key-length",
-        vec![d(new_id, BigInt::from(5), vec![9; 47])])?;
+    let (lo, hi) = if p0.id < p1.id {
+        (p0.clone(), p1.clone())
+    } else {
+        (p1.clone(), p0.clone())
+    };
+    add(
+        g,
+        "delta/unsorted",
+        "deltas not in ascending participant order",
+        "delta-unsorted",
+        vec![
+            d(hi.id, BigInt::from(1), vec![]),
+            d(lo.id, BigInt::from(1), vec![]),
+        ],
+    )?;
+    add(
+        g,
+        "delta/duplicate-participant",
+        "two deltas for one participant",
+        "delta-unsorted",
+        vec![
+            d(lo.id, BigInt::from(1), vec![]),
+            d(lo.id, BigInt::from(1), vec![]),
+        ],
+    )?;
+    add(
+        g,
+        "delta/zero",
+        "a delta that changes neither power nor key",
+        "delta-zero",
+        vec![d(p0.id, BigInt::default(), vec![])],
+    )?;
+    add(
+        g,
+        "delta/negative-power",
+        "a delta taking a participant below zero power",
+        "delta-negative-power",
+        vec![d(p0.id, -(p0.power.clone() + BigInt::from(1)), vec![])],
+    )?;
+    add(
+        g,
+        "delta/new-without-key",
+        "a new participant with power and no key",
+        "delta-new-without-key",
+        vec![d(new_id, BigInt::from(5), vec![])],
+    )?;
+    add(
+        g,
+        "delta/new-non-positive",
+        "a new participant with negative power",
+        "delta-new-non-positive",
+        vec![d(new_id, BigInt::from(-5), vec![9; 48])],
+    )?;
+    add(
+        g,
+        "delta/unchanged-key",
+        "a delta setting the key a participant already has",
+        "delta-unchanged-key",
+        vec![d(p0.id, BigInt::from(1), p0.pub_key.clone())],
+    )?;
+    add(
+        g,
+        "delta/key-on-removal",
+        "a delta removing a participant and setting its key",
+        "delta-key-on-removal",
+        vec![d(p0.id, -p0.power.clone(), vec![9; 48])],
+    )?;
+    add(
+        g,
+        "delta/short-key",
+        "a new participant whose key is 47 bytes",
+        "power-table-key-length",
+        vec![d(new_id, BigInt::from(5), vec![9; 47])],
+    )?;
 
     // Power table CIDs.
     let mut f = tiny.clone();
     let last = f.certs.len().saturating_sub(1);
-    let other = f.certs.first().and_then(|x| x.tipsets().first()).map(|t| t.power_table);
+    let other = f
+        .certs
+        .first()
+        .and_then(|x| x.tipsets().first())
+        .map(|t| t.power_table);
     let wrong = cid_of(DAG_CBOR, b"not the power table");
     if let Some(x) = f.certs.get_mut(last) {
         x.supplemental_data.power_table = wrong;
     }
     let _ = other;
-    g.add(invalid("power-table-cid/after-last", "the last certificate commits to a wrong power table CID", "power-table-cid-mismatch", i, &["PowerTableCid"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "power-table-cid/after-last",
+            "the last certificate commits to a wrong power table CID",
+            "power-table-cid-mismatch",
+            i,
+            &["PowerTableCid"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let ck = F3::parse(&g.fixture("checkpoint")?)?;
     let mut f = ck.clone();
     if let Some(x) = f.certs.iter_mut().find(|x| x.instance == 1439) {
         x.supplemental_data.power_table = wrong;
     }
-    g.add(invalid("power-table-cid/at-checkpoint", "instance 1439, a go-f3 checkpoint, commits to a wrong power table CID", "power-table-cid-mismatch", i, &["PowerTableCid", "Checkpoint"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "power-table-cid/at-checkpoint",
+            "instance 1439, a go-f3 checkpoint, commits to a wrong power table CID",
+            "power-table-cid-mismatch",
+            i,
+            &["PowerTableCid", "Checkpoint"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = ck;
     if let Some(x) = f.certs.iter_mut().find(|x| x.instance == 700) {
         x.supplemental_data.power_table = wrong;
     }
-    g.add(invalid("power-table-cid/between-checkpoints", "instance 700, between go-f3's checkpoints, commits to a wrong power table CID (go-f3's import misses it)", "power-table-cid-mismatch", Level::Chain, &["PowerTableCid", "Checkpoint", "GoF3Lenient"]), "f3", &f.from_values().bytes(), None)
+    g.add(invalid("power-table-cid/between-checkpoints", "instance 700, between go-f3's checkpoints, commits to a wrong power table CID (go-f3's import misses it)", "power-table-cid-mismatch", Level::Chain, &["PowerTableCid", "Checkpoint", "GoF3Lenient"]), "f3", &f.re_encoded().bytes(), None)
 }
 
 fn chain_cases(g: &mut Gen) -> Result<()> {
@@ -800,16 +1485,44 @@ fn chain_cases(g: &mut Gen) -> Result<()> {
     let c = 5;
 
     let f = tiny.with_cert_node(c, |n| replace(n, &[1], leaf(|e| e.array(0))));
-    g.add(invalid("ec-chain/empty", "a certificate whose ECChain has no tipset (go-f3's import stores it)", "chain-empty", s, &["EcChain", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "ec-chain/empty",
+            "a certificate whose ECChain has no tipset (go-f3's import stores it)",
+            "chain-empty",
+            s,
+            &["EcChain", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let f = tiny.with_cert_node(c, |n| replace(n, &[1], Node::Leaf(vec![crate::cbor::NULL])));
-    g.add(invalid("ec-chain/null", "a certificate whose ECChain is null (go-f3's import stores it)", "chain-empty", s, &["EcChain", "GoF3Lenient"]), "f3", &f.bytes(), None)?;
+    g.add(
+        invalid(
+            "ec-chain/null",
+            "a certificate whose ECChain is null (go-f3's import stores it)",
+            "chain-empty",
+            s,
+            &["EcChain", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.bytes(),
+        None,
+    )?;
 
     let last = tiny.blocks.len().saturating_sub(1);
-    let f = tiny.with_cert_node(last, |n| replace(n, &[1], Node::Leaf(vec![crate::cbor::NULL])));
+    let f = tiny.with_cert_node(last, |n| {
+        replace(n, &[1], Node::Leaf(vec![crate::cbor::NULL]))
+    });
     g.add(invalid("ec-chain/null-on-last", "the last certificate's ECChain is null: go-f3 imports it, then its store panics when reopened", "chain-empty", s, &["EcChain", "GoF3Lenient", "GoF3Crash"]), "f3", &f.bytes(), None)?;
 
-    let ci = nr.certs.iter().position(|x| x.tipsets().len() >= 3).unwrap_or(0);
+    let ci = nr
+        .certs
+        .iter()
+        .position(|x| x.tipsets().len() >= 3)
+        .unwrap_or(0);
     let mut f = nr.clone();
     if let Some(ts) = f.certs.get_mut(ci).and_then(|x| x.ec_chain.as_mut()) {
         let e1 = ts.get(1).map(|t| t.epoch).unwrap_or(0);
@@ -817,13 +1530,40 @@ fn chain_cases(g: &mut Gen) -> Result<()> {
             t.epoch = e1;
         }
     }
-    g.add(invalid("ec-chain/epochs-not-increasing", "two tipsets of a chain at the same epoch", "chain-epochs", s, &["EcChain"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "ec-chain/epochs-not-increasing",
+            "two tipsets of a chain at the same epoch",
+            "chain-epochs",
+            s,
+            &["EcChain"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
-    if let Some(t) = f.certs.get_mut(c).and_then(|x| x.ec_chain.as_mut()).and_then(|ts| ts.first_mut()) {
+    if let Some(t) = f
+        .certs
+        .get_mut(c)
+        .and_then(|x| x.ec_chain.as_mut())
+        .and_then(|ts| ts.first_mut())
+    {
         t.epoch -= 1;
     }
-    g.add(invalid("ec-chain/base-mismatch", "a chain whose base is not the previous certificate's head", "chain-base", Level::Chain, &["EcChain", "GoF3Lenient"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "ec-chain/base-mismatch",
+            "a chain whose base is not the previous certificate's head",
+            "chain-base",
+            Level::Chain,
+            &["EcChain", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     if let Some(ts) = f.certs.get_mut(c).and_then(|x| x.ec_chain.as_mut()) {
@@ -836,7 +1576,18 @@ fn chain_cases(g: &mut Gen) -> Result<()> {
             }
         }
     }
-    g.add(invalid("ec-chain/too-long", "a chain of 129 tipsets (go-f3's limit is 128)", "chain-too-long", s, &["EcChain", "SizeLimit", "GoF3Lenient"]), "f3", &f.from_values().bytes(), None)
+    g.add(
+        invalid(
+            "ec-chain/too-long",
+            "a chain of 129 tipsets (go-f3's limit is 128)",
+            "chain-too-long",
+            s,
+            &["EcChain", "SizeLimit", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )
 }
 
 fn signature_cases(g: &mut Gen) -> Result<()> {
@@ -850,37 +1601,91 @@ fn signature_cases(g: &mut Gen) -> Result<()> {
             *b ^= 0x01;
         }
     }
-    let bytes = f.from_values().bytes();
+    let bytes = f.re_encoded().bytes();
     let code = crate::report::analyze(&bytes[..], Some(g.opts(k, &g.network.clone())), &mut |_| {})
         .error
         .map(|e| e.code())
         .unwrap_or("none");
     // A flipped bit either leaves a point that is not on the curve or one that does not verify.
-    let code = if code == "signature-malformed" { "signature-malformed" } else { "signature-invalid" };
-    g.add(invalid("signature/flipped-bit", "one bit of instance 5's aggregate signature flipped", code, k, &["Signature", "GoF3Lenient"]), "f3", &bytes, None)?;
+    let code = if code == "signature-malformed" {
+        "signature-malformed"
+    } else {
+        "signature-invalid"
+    };
+    g.add(
+        invalid(
+            "signature/flipped-bit",
+            "one bit of instance 5's aggregate signature flipped",
+            code,
+            k,
+            &["Signature", "GoF3Lenient"],
+        ),
+        "f3",
+        &bytes,
+        None,
+    )?;
 
     let bad = g.fixture("tiny-bad-signature")?;
-    g.add(invalid("signature/go-f3-bad-signature", "go-f3's own fixture with a wrong signature on instance 5", "signature-invalid", k, &["Signature", "GoF3Lenient"]), "f3", &bad, None)?;
+    g.add(
+        invalid(
+            "signature/go-f3-bad-signature",
+            "go-f3's own fixture with a wrong signature on instance 5",
+            "signature-invalid",
+            k,
+            &["Signature", "GoF3Lenient"],
+        ),
+        "f3",
+        &bad,
+        None,
+    )?;
 
     let mut f = tiny.clone();
     let n = f.header.initial_power_table.0.len() as u64;
     if let Some(x) = f.certs.get_mut(c) {
         x.signers = crate::types::Signers::from_indexes(x.signers.0.iter().chain([n + 3]));
     }
-    g.add(invalid("signature/signer-out-of-range", "a signer index beyond the power table", "signer-out-of-range", Level::Chain, &["Signature", "GoF3Lenient"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "signature/signer-out-of-range",
+            "a signer index beyond the power table",
+            "signer-out-of-range",
+            Level::Chain,
+            &["Signature", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let mut f = tiny.clone();
     if let Some(x) = f.certs.get_mut(c) {
         let first: Vec<u64> = x.signers.0.iter().take(1).collect();
         x.signers = crate::types::Signers::from_indexes(first);
     }
-    g.add(invalid("signature/below-quorum", "a certificate signed by one of four equal participants", "signature-quorum", k, &["Signature", "GoF3Lenient"]), "f3", &f.from_values().bytes(), None)?;
+    g.add(
+        invalid(
+            "signature/below-quorum",
+            "a certificate signed by one of four equal participants",
+            "signature-quorum",
+            k,
+            &["Signature", "GoF3Lenient"],
+        ),
+        "f3",
+        &f.re_encoded().bytes(),
+        None,
+    )?;
 
     let bytes = g.fixture("tiny")?;
     g.add(
         Spec {
             network: Some("another-network"),
-            ..invalid("signature/other-network", "valid certificates checked against another network name", "signature-invalid", k, &["Signature"])
+            ..invalid(
+                "signature/other-network",
+                "valid certificates checked against another network name",
+                "signature-invalid",
+                k,
+                &["Signature"],
+            )
         },
         "f3",
         &bytes,
@@ -897,7 +1702,10 @@ fn car_cases(g: &mut Gen) -> Result<()> {
         return Err(io_err("car-v2-tiny has no blocks"));
     };
     let md = SnapshotMetadata::from_cbor(&md_bytes)?;
-    let f3 = blocks.get(1).cloned().ok_or_else(|| io_err("car-v2-tiny has no F3 block"))?;
+    let f3 = blocks
+        .get(1)
+        .cloned()
+        .ok_or_else(|| io_err("car-v2-tiny has no F3 block"))?;
     let chain: Vec<_> = blocks.iter().skip(2).cloned().collect();
 
     // Metadata bytes changed, CIDs kept.
@@ -907,7 +1715,18 @@ fn car_cases(g: &mut Gen) -> Result<()> {
     if let Some(b) = bl.get_mut(0) {
         b.1 = changed.to_cbor();
     }
-    g.add(invalid("car/metadata-cid-mismatch", "the metadata block's bytes do not hash to the root CID", "cid-mismatch", s, &["Car", "GoF3Lenient"]), "car", &car_bytes(&parts.roots, 1, &bl)?, None)?;
+    g.add(
+        invalid(
+            "car/metadata-cid-mismatch",
+            "the metadata block's bytes do not hash to the root CID",
+            "cid-mismatch",
+            s,
+            &["Car", "GoF3Lenient"],
+        ),
+        "car",
+        &car_bytes(&parts.roots, 1, &bl)?,
+        None,
+    )?;
 
     // F3 bytes replaced by another valid stream under the same CID.
     let churn = g.fixture("churn")?;
@@ -920,7 +1739,18 @@ fn car_cases(g: &mut Gen) -> Result<()> {
     // Metadata names F3 data; the F3 block is absent.
     let mut bl = vec![(md_cid, md_bytes.clone())];
     bl.extend(chain.iter().cloned());
-    g.add(invalid("car/f3-block-missing", "the metadata names F3 data but the next section is a chain block", "f3-block-missing", s, &["Car"]), "car", &car_bytes(&parts.roots, 1, &bl)?, None)?;
+    g.add(
+        invalid(
+            "car/f3-block-missing",
+            "the metadata names F3 data but the next section is a chain block",
+            "f3-block-missing",
+            s,
+            &["Car"],
+        ),
+        "car",
+        &car_bytes(&parts.roots, 1, &bl)?,
+        None,
+    )?;
 
     // Metadata version 1.
     let mut v1 = md.clone();
@@ -930,7 +1760,18 @@ fn car_cases(g: &mut Gen) -> Result<()> {
     let mut bl = vec![(v1_cid, v1_bytes)];
     bl.push(f3.clone());
     bl.extend(chain.iter().cloned());
-    g.add(invalid("car/metadata-version-1", "SnapshotMetadata version 1 (only 2 is defined; Lotus never reads it)", "metadata-version", s, &["Car", "GoF3Lenient"]), "car", &car_bytes(&[v1_cid], 1, &bl)?, None)?;
+    g.add(
+        invalid(
+            "car/metadata-version-1",
+            "SnapshotMetadata version 1 (only 2 is defined; Lotus never reads it)",
+            "metadata-version",
+            s,
+            &["Car", "GoF3Lenient"],
+        ),
+        "car",
+        &car_bytes(&[v1_cid], 1, &bl)?,
+        None,
+    )?;
 
     let mut e = Encoder::new();
     e.map(3);
@@ -946,14 +1787,47 @@ fn car_cases(g: &mut Gen) -> Result<()> {
     bl.extend(chain.iter().cloned());
     g.add(invalid("car/metadata-empty-head", "SnapshotMetadata with an empty HeadTipsetKey (Lotus indexes its first element and panics)", "metadata-empty-head", s, &["Car", "GoF3Crash"]), "car", &car_bytes(&[eh_cid], 1, &bl)?, None)?;
 
-    g.add(invalid("car/zero-roots", "a CAR header with no roots", "car-no-roots", s, &["Car"]), "car", &car_bytes(&[], 1, blocks)?, None)?;
+    g.add(
+        invalid(
+            "car/zero-roots",
+            "a CAR header with no roots",
+            "car-no-roots",
+            s,
+            &["Car"],
+        ),
+        "car",
+        &car_bytes(&[], 1, blocks)?,
+        None,
+    )?;
 
-    g.add(invalid("car/header-version-2", "a CARv1 header claiming version 2 without the CARv2 pragma", "car-version", s, &["Car"]), "car", &car_bytes(&parts.roots, 2, blocks)?, None)?;
+    g.add(
+        invalid(
+            "car/header-version-2",
+            "a CARv1 header claiming version 2 without the CARv2 pragma",
+            "car-version",
+            s,
+            &["Car"],
+        ),
+        "car",
+        &car_bytes(&parts.roots, 2, blocks)?,
+        None,
+    )?;
 
     let payload = car_bytes(&parts.roots, 1, blocks)?;
     let mut truncated = wrap_carv2(&payload);
     truncated.truncate(truncated.len() - 100);
-    g.add(invalid("car/carv2-truncated", "a CARv2 file whose payload ends before its data size", "car-truncated", s, &["Car"]), "car", &truncated, None)?;
+    g.add(
+        invalid(
+            "car/carv2-truncated",
+            "a CARv2 file whose payload ends before its data size",
+            "car-truncated",
+            s,
+            &["Car"],
+        ),
+        "car",
+        &truncated,
+        None,
+    )?;
 
     let mut bl = blocks.clone();
     if let Some(b) = bl.last_mut() {
@@ -961,14 +1835,39 @@ fn car_cases(g: &mut Gen) -> Result<()> {
             *x ^= 1;
         }
     }
-    g.add(invalid("car/chain-block-hash-mismatch", "a chain block whose bytes do not hash to its CID", "cid-mismatch", s, &["Car"]), "car", &car_bytes(&parts.roots, 1, &bl)?, None)?;
+    g.add(
+        invalid(
+            "car/chain-block-hash-mismatch",
+            "a chain block whose bytes do not hash to its CID",
+            "cid-mismatch",
+            s,
+            &["Car"],
+        ),
+        "car",
+        &car_bytes(&parts.roots, 1, &bl)?,
+        None,
+    )?;
 
     let mut bl = vec![(md_cid, md_bytes)];
     bl.push(f3);
     bl.extend(chain.iter().skip(1).cloned());
-    let missing_head = md.head_tipset_key.first().is_some_and(|h| chain.first().is_some_and(|c| &c.0 == h));
+    let missing_head = md
+        .head_tipset_key
+        .first()
+        .is_some_and(|h| chain.first().is_some_and(|c| &c.0 == h));
     if missing_head {
-        g.add(invalid("car/head-block-missing", "a v2 snapshot without the first head tipset block", "car-block-missing", s, &["Car"]), "car", &car_bytes(&parts.roots, 1, &bl)?, None)?;
+        g.add(
+            invalid(
+                "car/head-block-missing",
+                "a v2 snapshot without the first head tipset block",
+                "car-block-missing",
+                s,
+                &["Car"],
+            ),
+            "car",
+            &car_bytes(&parts.roots, 1, &bl)?,
+            None,
+        )?;
     }
     Ok(())
 }

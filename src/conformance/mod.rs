@@ -98,21 +98,52 @@ pub struct Manifest {
 /// A flag and what it means, for vectors/README.md.
 pub const FLAGS: &[(&str, &str)] = &[
     ("LengthPrefix", "the uvarint length prefix of a block"),
-    ("Cbor", "the CBOR encoding of a block (major types, lengths, minimal forms)"),
-    ("Cid", "a CID inside a block (tag 42, prefix, version, codec, hash)"),
+    (
+        "Cbor",
+        "the CBOR encoding of a block (major types, lengths, minimal forms)",
+    ),
+    (
+        "Cid",
+        "a CID inside a block (tag 42, prefix, version, codec, hash)",
+    ),
     ("BigInt", "the Filecoin big integer encoding"),
     ("Bitfield", "the RLE+ signer bitfield"),
-    ("SizeLimit", "one of go-f3's size limits (array lengths, byte-string maxlen)"),
+    (
+        "SizeLimit",
+        "one of go-f3's size limits (array lengths, byte-string maxlen)",
+    ),
     ("Sequence", "the certificate sequence against the header"),
     ("Header", "the F3 snapshot header"),
     ("PowerTable", "the header's initial power table"),
-    ("PowerDelta", "a power table delta, as go-f3's ApplyPowerTableDiffs judges it"),
-    ("PowerTableCid", "SupplementalData.PowerTable against the computed table"),
-    ("Checkpoint", "a rule go-f3's import checks only at its power-table checkpoints"),
+    (
+        "PowerDelta",
+        "a power table delta, as go-f3's ApplyPowerTableDiffs judges it",
+    ),
+    (
+        "PowerTableCid",
+        "SupplementalData.PowerTable against the computed table",
+    ),
+    (
+        "Checkpoint",
+        "a rule go-f3's import checks only at its power-table checkpoints",
+    ),
     ("EcChain", "a certificate's ECChain"),
-    ("Signature", "needs BLS signature verification to judge (skip without it)"),
+    (
+        "Signature",
+        "needs BLS signature verification to judge (skip without it)",
+    ),
     ("Car", "the CAR container or the v2 snapshot layout"),
     ("Zstd", "zstd-compressed input"),
-    ("GoF3Lenient", "go-f3 accepts this on import; the spec or canonical encoding rules it out"),
-    ("GoF3Crash", "go-f3's import crashes or exhausts memory on this input"),
+    (
+        "GoF3Lenient",
+        "go-f3 accepts this on import; the spec or canonical encoding rules it out",
+    ),
+    (
+        "GoF3Crash",
+        "go-f3's import (or Lotus's snapshot import around it) crashes on this input",
+    ),
+    (
+        "GoF3Allocates",
+        "go-f3 allocates the declared block length before reading a byte of it",
+    ),
 ];

@@ -31,7 +31,10 @@ fn arg(bytes: &[u8]) -> u64 {
     let info = bytes.first().map_or(0, |b| b & 0x1f);
     match info {
         0..=23 => u64::from(info),
-        _ => bytes.iter().skip(1).fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+        _ => bytes
+            .iter()
+            .skip(1)
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
     }
 }
 
@@ -48,7 +51,11 @@ pub fn parse(buf: &[u8]) -> Option<(Node, &[u8])> {
             Some((Node::Leaf(buf.get(..end)?.to_vec()), buf.get(end..)?))
         }
         major::ARRAY | major::MAP => {
-            let count = if first >> 5 == major::MAP { n.checked_mul(2)? } else { n };
+            let count = if first >> 5 == major::MAP {
+                n.checked_mul(2)?
+            } else {
+                n
+            };
             let mut items = Vec::new();
             let mut rest = rest;
             for _ in 0..count {
@@ -93,7 +100,11 @@ impl Node {
             Node::Array(h, items) | Node::Map(h, items) => {
                 let indefinite = h.is_empty();
                 if indefinite {
-                    out.push(if matches!(self, Node::Map(..)) { 0xbf } else { 0x9f });
+                    out.push(if matches!(self, Node::Map(..)) {
+                        0xbf
+                    } else {
+                        0x9f
+                    });
                 } else {
                     out.extend_from_slice(h);
                 }

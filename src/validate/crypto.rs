@@ -247,7 +247,12 @@ impl Verifier {
     }
 
     /// Checks `cert` against the table `entries` (whose CID is `table_cid`).
-    pub fn verify(&mut self, table_cid: Cid, entries: &[PowerEntry], cert: &FinalityCertificate) -> Result<()> {
+    pub fn verify(
+        &mut self,
+        table_cid: Cid,
+        entries: &[PowerEntry],
+        cert: &FinalityCertificate,
+    ) -> Result<()> {
         let t = self.table_keys(table_cid, entries);
         let (scaled, total) = t.scaled.as_ref().map_err(Clone::clone)?;
         let len = entries.len() as u64;
@@ -304,7 +309,8 @@ fn parse_signature(bytes: &[u8]) -> Result<Signature> {
             bytes.len()
         ))));
     }
-    Signature::sig_validate(bytes, true).map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))))
+    Signature::sig_validate(bytes, true)
+        .map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))))
 }
 
 #[cfg(test)]

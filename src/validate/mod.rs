@@ -167,12 +167,10 @@ impl Validator {
         };
         if let Some(first) = self.opts.manifest.initial_instance {
             if first != h.first_instance {
-                return Err(at(Error::new(ErrorKind::NetworkMismatch {
-                    network,
-                    what: "FirstInstance",
-                    found: h.first_instance.to_string(),
-                    expected: first.to_string(),
-                })));
+                return Err(at(Error::new(ErrorKind::NetworkMismatch(format!(
+                    "{network}: FirstInstance is {}, the manifest says {first}",
+                    h.first_instance
+                )))));
             }
         }
         let need_table =
@@ -181,12 +179,10 @@ impl Validator {
             let table = PowerTable::new(&h.initial_power_table);
             if let Some(expected) = self.opts.manifest.initial_power_table {
                 if expected != table.cid() {
-                    return Err(at(Error::new(ErrorKind::NetworkMismatch {
-                        network,
-                        what: "the initial power table's CID",
-                        found: table.cid().to_string(),
-                        expected: expected.to_string(),
-                    })));
+                    return Err(at(Error::new(ErrorKind::NetworkMismatch(format!(
+                        "{network}: the initial power table's CID is {}, the manifest says {expected}",
+                        table.cid()
+                    )))));
                 }
             }
             if self.opts.level >= Level::Import {
