@@ -61,8 +61,8 @@ enum Command {
         #[command(subcommand)]
         command: VectorsCommand,
     },
-    /// Write a synthetic snapshot from a seed: valid at the `chain` level, with random bytes
-    /// for keys and signatures (so never valid at the signature level).
+    /// Write a synthetic snapshot from a seed: valid at the `chain` level; with --sign-for,
+    /// signed with real BLS keys and valid at the `crypto` level too.
     Synth {
         /// Output file.
         #[arg(long)]
@@ -85,6 +85,9 @@ enum Command {
         /// Wrap the F3 data in a v2 CAR snapshot.
         #[arg(long)]
         car: bool,
+        /// Use real BLS keys and sign every certificate for this network, as go-f3 signs.
+        #[arg(long)]
+        sign_for: Option<String>,
     },
 }
 
@@ -374,6 +377,7 @@ fn main() -> ExitCode {
             first_instance,
             churn_percent,
             car,
+            sign_for,
         } => {
             let params = frc0108::synth::Params {
                 seed,
@@ -381,6 +385,7 @@ fn main() -> ExitCode {
                 instances,
                 first_instance,
                 churn_percent,
+                sign_for,
                 ..Default::default()
             };
             match synth(&out, &params, car) {

@@ -1,7 +1,12 @@
 //! Synthetic snapshots that meet every structural and power-table rule, built from a seed: the
-//! raw material of property tests, mutated vectors and benchmarks. Keys and signatures are
-//! random bytes (not BLS), so these chains are never valid at the signature level; fixtures with
-//! real signatures come from go-f3 itself (`interop/go-f3`).
+//! raw material of property tests, mutated vectors and benchmarks.
+//!
+//! By default keys and signatures are random bytes (not BLS), so these chains are never valid
+//! at the signature level. With [`Params::sign_for`] set, keys are real BLS12-381 keys derived
+//! from the seed and every certificate is signed as go-f3 signs one: each signer signs the
+//! DECIDE payload for the network, and the signatures are aggregated with the BDN weights of
+//! the table in force. That makes an independent Rust signer to test the verifier (and go-f3's)
+//! against; fixtures signed by go-f3 itself come from `interop/go-f3`.
 
 use cid::Cid;
 use num_bigint::BigInt;
@@ -67,6 +72,8 @@ pub struct Params {
     pub max_new_tipsets: u64,
     /// Percentage of certificates that carry a power table delta.
     pub churn_percent: u64,
+    /// Sign every certificate for this network name with real BLS keys.
+    pub sign_for: Option<String>,
 }
 
 impl Default for Params {
@@ -78,6 +85,54 @@ impl Default for Params {
             first_instance: 0,
             max_new_tipsets: 3,
             churn_percent: 30,
+            sign_for: None,
+        }
+    }
+}
+
+/// Makes participants' keys: random bytes, or BLS keys whose secrets are kept for signing.
+struct Keys {
+    real: bool,
+    secrets: std::collections::HashMap<Vec<u8>, blst::min_pk::SecretKey>,
+}
+
+impl Keys {
+    fn new_key(&mut self, rng: &mut Rng) -> Vec<u8> {
+        if !self.real {
+            return rng.bytes(48);
+        }
+        let ikm = rng.bytes(32);
+        match blst::min_pk::SecretKey::key_gen(&ikm, &[]) {
+            Ok(sk) => {
+                let pk = sk.sk_to_pk().to_bytes().to_vec();
+                self.secrets.insert(pk.clone(), sk);
+                pk
+            }
+            Err(_) => unreachable!("32 bytes of key material are enough for key_gen"),
+        }
+    }
+
+    /// The BDN-aggregated signature of `signers` (indexes into `entries`) over `payload`.
+    fn sign(&self, entries: &[PowerEntry], signers: &[u64], payload: &[u8]) -> Vec<u8> {
+        use crate::validate::crypto::{bdn_weights, DST};
+        let keys: Vec<&[u8]> = entries.iter().map(|e| e.pub_key.as_slice()).collect();
+        let weights = bdn_weights(&keys);
+        let mut sigs = Vec::new();
+        let mut scalars = Vec::new();
+        for &i in signers {
+            let (Some(e), Some(w)) = (entries.get(i as usize), weights.get(i as usize)) else {
+                continue;
+            };
+            if let Some(sk) = self.secrets.get(&e.pub_key) {
+                sigs.push(sk.sign(payload, DST, &[]));
+                scalars.extend_from_slice(w);
+            }
+        }
+        match blst::min_pk::AggregateSignature::aggregate_with_randomness(
+            &sigs, &scalars, 129, false,
+        ) {
+            Ok(agg) => agg.to_signature().to_bytes().to_vec(),
+            Err(_) => vec![0; 96],
         }
     }
 }
@@ -102,7 +157,12 @@ fn tipset(rng: &mut Rng, epoch: i64, power_table: Cid) -> TipSet {
 
 /// A random power table delta that go-f3 accepts: power changes, joins, key rotations and
 /// removals, sorted by participant.
-fn random_delta(rng: &mut Rng, table: &PowerTable, next_id: &mut u64) -> Vec<PowerTableDelta> {
+fn random_delta(
+    rng: &mut Rng,
+    keys: &mut Keys,
+    table: &PowerTable,
+    next_id: &mut u64,
+) -> Vec<PowerTableDelta> {
     let entries = table.entries().clone();
     let mut out: std::collections::BTreeMap<u64, PowerTableDelta> = Default::default();
     let changes = 1 + rng.below(3);
@@ -117,7 +177,7 @@ fn random_delta(rng: &mut Rng, table: &PowerTable, next_id: &mut u64) -> Vec<Pow
                 PowerTableDelta {
                     participant_id: id,
                     power_delta: BigInt::from(1 + rng.below(1 << 40)),
-                    signing_key: rng.bytes(48),
+                    signing_key: keys.new_key(rng),
                 },
             );
             continue;
@@ -148,7 +208,7 @@ fn random_delta(rng: &mut Rng, table: &PowerTable, next_id: &mut u64) -> Vec<Pow
             2 => PowerTableDelta {
                 participant_id: e.id,
                 power_delta: BigInt::default(),
-                signing_key: rng.bytes(48),
+                signing_key: keys.new_key(rng),
             },
             // The participant leaves.
             _ => PowerTableDelta {
@@ -165,11 +225,15 @@ fn random_delta(rng: &mut Rng, table: &PowerTable, next_id: &mut u64) -> Vec<Pow
 /// Builds a header and a certificate chain that pass `check` at the `chain` level.
 pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
     let mut rng = Rng::new(p.seed);
+    let mut keys = Keys {
+        real: p.sign_for.is_some(),
+        secrets: Default::default(),
+    };
     let mut entries: Vec<PowerEntry> = (0..p.participants.max(1))
         .map(|i| PowerEntry {
             id: 1000 + i as u64 * 7,
             power: BigInt::from(1 + rng.below(1 << 50)),
-            pub_key: rng.bytes(48),
+            pub_key: keys.new_key(&mut rng),
         })
         .collect();
     entries.sort_by(table_order);
@@ -188,10 +252,21 @@ pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
             epoch += 1 + rng.below(3) as i64;
             chain.push(tipset(&mut rng, epoch, table.cid()));
         }
-        let signer_count = table.len() as u64;
-        let signers = Signers::from_indexes(0..signer_count);
+        // Everyone with power left after go-f3's scaling signs (a zero-scaled signer is an
+        // error in go-f3's validation).
+        let scaled = crate::validate::crypto::scaled_powers(&table.entries().0)
+            .map(|(s, _)| s)
+            .unwrap_or_default();
+        let signers = Signers::from_indexes(
+            scaled
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| s > 0)
+                .map(|(i, _)| i as u64),
+        );
+        let signing_table = table.entries().clone();
         let delta = if rng.below(100) < p.churn_percent {
-            random_delta(&mut rng, &table, &mut next_id)
+            random_delta(&mut rng, &mut keys, &table, &mut next_id)
         } else {
             Vec::new()
         };
@@ -199,7 +274,7 @@ pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
             unreachable!("generated deltas follow go-f3's rules");
         }
         head = chain.last().cloned().unwrap_or_else(|| head.clone());
-        certs.push(FinalityCertificate {
+        let mut cert = FinalityCertificate {
             instance,
             ec_chain: Some(chain),
             supplemental_data: SupplementalData {
@@ -209,7 +284,13 @@ pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
             signers,
             signature: rng.bytes(96),
             power_table_delta: delta,
-        });
+        };
+        if let Some(network) = &p.sign_for {
+            let payload = crate::validate::crypto::signing_payload(network, &cert);
+            let all: Vec<u64> = cert.signers.0.iter().collect();
+            cert.signature = keys.sign(&signing_table.0, &all, &payload);
+        }
+        certs.push(cert);
     }
     let header = F3SnapshotHeader {
         version: crate::f3data::HEADER_VERSION,

@@ -406,3 +406,129 @@ fn go_f3_rejects_what_rust_rejects_on_imports_rules() {
         assert_eq!(v["result"], "reject", "{name}: go-f3 {v}");
     }
 }
+
+fn go_validate(path: &Path, network: &str) -> Value {
+    let out = Command::new(harness())
+        .arg("validate")
+        .arg(path)
+        .args(["--network", network])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "harness failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(line.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+fn crypto_verdict(bytes: &[u8], network: &str) -> Option<frc0108::Error> {
+    let opts = Options {
+        level: Level::Crypto,
+        network: network.to_string(),
+        ..Options::default()
+    };
+    analyze(bytes, Some(opts), &mut |_| {}).error
+}
+
+/// go-f3's certificate validation and the crypto level agree on every go-f3 fixture, except
+/// where the strict reader refuses something go-f3 never looks at (documented leniencies).
+#[test]
+#[ignore = "needs the go-f3 harness: run through scripts/test.sh"]
+fn crypto_level_agrees_with_go_f3_validate_on_fixtures() {
+    let mut compared = 0;
+    for (name, side, file) in fixtures() {
+        if side["kind"] != "f3data" {
+            continue;
+        }
+        let network = side["network"].as_str().unwrap();
+        let go = go_validate(&file, network);
+        assert_eq!(
+            go["result"], side["go_f3_validation"]["result"],
+            "{name}: harness and sidecar"
+        );
+        let ours = crypto_verdict(&std::fs::read(&file).unwrap(), network);
+        let go_accepts = go["result"] == "accept";
+        match &ours {
+            None => assert!(go_accepts, "{name}: we accept, go-f3 says {go}"),
+            Some(e) if go_accepts => assert!(
+                GO_F3_LENIENT.contains(&e.code())
+                    || e.code().starts_with("sequence-")
+                    || e.code() == "chain-empty",
+                "{name}: go-f3 validates it, we say {e}"
+            ),
+            Some(_) => {}
+        }
+        compared += 1;
+    }
+    assert!(compared >= 10);
+}
+
+/// Chains signed by the independent Rust signer, intact and with signature-level damage: the
+/// crypto level and go-f3's validation give the same verdict on every one.
+#[test]
+#[ignore = "needs the go-f3 harness: run through scripts/test.sh"]
+fn crypto_level_agrees_with_go_f3_validate_on_random_signed_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = "frc0108-differential";
+    let mut rng = frc0108::synth::Rng::new(2024);
+    let (mut accepted, mut rejected) = (0, 0);
+    for seed in 0..16u64 {
+        let p = frc0108::synth::Params {
+            seed,
+            participants: 2 + rng.below(12) as usize,
+            instances: 3 + rng.below(12),
+            first_instance: rng.below(5000),
+            churn_percent: rng.below(101),
+            sign_for: Some(network.into()),
+            ..Default::default()
+        };
+        let (h, certs) = frc0108::synth::build(&p);
+        let n = certs.len() as u64;
+        let mut variants: Vec<(String, Vec<frc0108::FinalityCertificate>, &str)> =
+            vec![("intact".into(), certs.clone(), network)];
+        let i = rng.below(n) as usize;
+        let mut c = certs.clone();
+        let bit = rng.below(96 * 8) as usize;
+        c[i].signature[bit / 8] ^= 1 << (bit % 8);
+        variants.push((format!("flip bit {bit} of {i}"), c, network));
+        let mut c = certs.clone();
+        let signers: Vec<u64> = c[i].signers.0.iter().collect();
+        if signers.len() > 1 {
+            let drop = signers[rng.below(signers.len() as u64) as usize];
+            c[i].signers =
+                frc0108::Signers::from_indexes(signers.into_iter().filter(|&s| s != drop));
+            variants.push((format!("drop signer {drop} of {i}"), c, network));
+        }
+        if n > 1 {
+            let mut c = certs.clone();
+            let j = (i + 1) % n as usize;
+            let s = c[j].signature.clone();
+            c[i].signature = s;
+            variants.push((format!("signature of {j} on {i}"), c, network));
+        }
+        variants.push(("other network".into(), certs.clone(), "frc0108-elsewhere"));
+        for (what, c, net) in variants {
+            let (bytes, _) = f3data::encode(&h, &c);
+            let path = write_tmp(dir.path(), &format!("s{seed}.f3"), &bytes);
+            let go = go_validate(&path, net);
+            let ours = crypto_verdict(&bytes, net);
+            assert_eq!(
+                go["result"] == "accept",
+                ours.is_none(),
+                "seed {seed}, {what}: go-f3 {go}, ours {ours:?}"
+            );
+            if ours.is_none() {
+                accepted += 1;
+            } else {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(
+        accepted >= 16 && rejected >= 40,
+        "accepted {accepted}, rejected {rejected}"
+    );
+}
