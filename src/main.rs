@@ -51,6 +51,9 @@ enum Command {
         /// Checkpoint interval of the `import` level (go-f3's default is 1440).
         #[arg(long, default_value_t = DEFAULT_POWER_TABLE_FREQUENCY)]
         power_table_frequency: u64,
+        /// Threads checking signatures (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
         /// Network name the certificates are signed for (level `crypto`): a known network
         /// (`filecoin`, `calibrationnet`) also fixes the initial instance and power table.
         #[arg(long)]
@@ -424,6 +427,7 @@ fn main() -> ExitCode {
             initial_power_table,
             power_table_frequency,
             network,
+            threads,
         } => {
             let initial_power_table = match initial_power_table
                 .map(|s| s.parse::<cid::Cid>())
@@ -447,6 +451,7 @@ fn main() -> ExitCode {
                     initial_power_table,
                 },
                 network: network.clone().unwrap_or_default(),
+                threads,
             };
             if opts.level == Level::Crypto && network.is_none() {
                 eprintln!("frc0108: --level crypto needs --network NAME");

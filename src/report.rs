@@ -268,7 +268,7 @@ fn read_f3<R: Read>(
                 v.certificate(&block).map_err(|e| e.shifted(base))?;
             }
         }
-        if let Some(v) = validator.as_ref() {
+        if let Some(v) = validator.as_mut() {
             info.summary = Some(
                 v.finish()
                     .map_err(|e| e.at_offset(base + reader.bytes_read()))?,

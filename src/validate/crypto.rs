@@ -253,6 +253,17 @@ impl Verifier {
         entries: &[PowerEntry],
         cert: &FinalityCertificate,
     ) -> Result<()> {
+        self.prepare(table_cid, entries, cert)?.run()
+    }
+
+    /// The cheap, table-dependent part of a check: scaled powers, signer indexes, quorum and
+    /// key validity; returns the pairing work as a [`Job`] that can run on any thread.
+    pub fn prepare(
+        &mut self,
+        table_cid: Cid,
+        entries: &[PowerEntry],
+        cert: &FinalityCertificate,
+    ) -> Result<Job> {
         let t = self.table_keys(table_cid, entries);
         let (scaled, total) = t.scaled.as_ref().map_err(Clone::clone)?;
         let len = entries.len() as u64;
@@ -275,12 +286,38 @@ impl Verifier {
                 total: *total,
             }));
         }
-        let keys = t.keys.as_ref().map_err(Clone::clone)?;
-        let sig = parse_signature(&cert.signature)?;
-        let mut pks = Vec::with_capacity(signers.len());
-        let mut weights = Vec::with_capacity(signers.len() * 17);
-        for &i in &signers {
-            if let (Some(pk), Some(w)) = (keys.get(i), t.weights.get(i)) {
+        if let Err(e) = &t.keys {
+            return Err(e.clone());
+        }
+        Ok(Job {
+            table: t,
+            signers,
+            signature: cert.signature.clone(),
+            payload: signing_payload(&self.network, cert),
+            network_len: self.network.len(),
+        })
+    }
+}
+
+/// The expensive part of one certificate's check: parse the signature, aggregate the signers'
+/// weighted keys with one multi-scalar multiplication, and check the pairing.
+pub struct Job {
+    table: Arc<TableKeys>,
+    signers: Vec<usize>,
+    signature: Vec<u8>,
+    payload: Vec<u8>,
+    network_len: usize,
+}
+
+impl Job {
+    /// Runs the check.
+    pub fn run(&self) -> Result<()> {
+        let keys = self.table.keys.as_ref().map_err(Clone::clone)?;
+        let sig = parse_signature(&self.signature)?;
+        let mut pks = Vec::with_capacity(self.signers.len());
+        let mut weights = Vec::with_capacity(self.signers.len() * 17);
+        for &i in &self.signers {
+            if let (Some(pk), Some(w)) = (keys.get(i), self.table.weights.get(i)) {
                 pks.push(*pk);
                 weights.extend_from_slice(w);
             }
@@ -288,13 +325,127 @@ impl Verifier {
         let agg = AggregatePublicKey::aggregate_with_randomness(&pks, &weights, 129, false)
             .map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))))?
             .to_public_key();
-        let msg = signing_payload(&self.network, cert);
-        if sig.verify(false, &msg, DST, &[], &agg, false) != BLST_ERROR::BLST_SUCCESS {
-            return Err(Error::new(ErrorKind::SignatureInvalid {
-                network: self.network.clone(),
-            }));
+        if sig.verify(false, &self.payload, DST, &[], &agg, false) != BLST_ERROR::BLST_SUCCESS {
+            let network = self
+                .payload
+                .get(DOMAIN.len() + 1..DOMAIN.len() + 1 + self.network_len)
+                .map(|b| String::from_utf8_lossy(b).to_string())
+                .unwrap_or_default();
+            return Err(Error::new(ErrorKind::SignatureInvalid { network }));
         }
         Ok(())
+    }
+}
+
+/// Runs [`Job`]s on worker threads, bounded so memory stays flat, and reports the failure of
+/// the earliest certificate (in submission order) once asked.
+pub struct Pool {
+    tx: Option<std::sync::mpsc::SyncSender<(u64, Job, Error)>>,
+    rx: std::sync::mpsc::Receiver<(u64, Result<()>)>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    submitted: u64,
+    done: u64,
+    first_error: Option<(u64, Error)>,
+}
+
+impl Pool {
+    /// A pool of `threads` workers.
+    pub fn new(threads: usize) -> Self {
+        let (tx, jobs) = std::sync::mpsc::sync_channel::<(u64, Job, Error)>(threads * 16);
+        let (done_tx, rx) = std::sync::mpsc::channel();
+        let jobs = Arc::new(std::sync::Mutex::new(jobs));
+        let workers = (0..threads.max(1))
+            .map(|_| {
+                let jobs = Arc::clone(&jobs);
+                let done_tx = done_tx.clone();
+                std::thread::spawn(move || loop {
+                    let next = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, job, context)) = next else {
+                        return;
+                    };
+                    // `context` carries the certificate's location for the error.
+                    let r = job.run().map_err(|e| Error {
+                        kind: e.kind,
+                        location: context.location,
+                    });
+                    if done_tx.send((seq, r)).is_err() {
+                        return;
+                    }
+                })
+            })
+            .collect();
+        Pool {
+            tx: Some(tx),
+            rx,
+            workers,
+            submitted: 0,
+            done: 0,
+            first_error: None,
+        }
+    }
+
+    fn record(&mut self, seq: u64, r: Result<()>) {
+        self.done += 1;
+        if let Err(e) = r {
+            if self.first_error.as_ref().is_none_or(|(s, _)| seq < *s) {
+                self.first_error = Some((seq, e));
+            }
+        }
+    }
+
+    /// Queues a job; `context` is an error whose location is used if the job fails.
+    pub fn submit(&mut self, job: Job, context: Error) {
+        while let Ok((seq, r)) = self.rx.try_recv() {
+            self.record(seq, r);
+        }
+        let seq = self.submitted;
+        self.submitted += 1;
+        if let Some(tx) = &self.tx {
+            if tx.send((seq, job, context)).is_err() {
+                self.record(
+                    seq,
+                    Err(Error::new(ErrorKind::Io("signature worker stopped".into()))),
+                );
+            }
+        }
+    }
+
+    /// Whether a queued job has already failed.
+    pub fn failed(&mut self) -> bool {
+        while let Ok((seq, r)) = self.rx.try_recv() {
+            self.record(seq, r);
+        }
+        self.first_error.is_some()
+    }
+
+    /// Waits for every queued job; returns the earliest failure.
+    pub fn finish(&mut self) -> Result<()> {
+        self.tx = None;
+        while self.done < self.submitted {
+            match self.rx.recv() {
+                Ok((seq, r)) => self.record(seq, r),
+                Err(_) => break,
+            }
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        match self.first_error.take() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.tx = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
     }
 }
 

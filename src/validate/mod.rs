@@ -81,6 +81,8 @@ pub struct Options {
     pub manifest: Manifest,
     /// The network name certificates are signed for (level `crypto`).
     pub network: String,
+    /// Threads verifying signatures at level `crypto` (0: one per core; 1: inline).
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -90,6 +92,7 @@ impl Default for Options {
             power_table_frequency: DEFAULT_POWER_TABLE_FREQUENCY,
             manifest: Manifest::default(),
             network: String::new(),
+            threads: 0,
         }
     }
 }
@@ -112,14 +115,21 @@ pub struct Validator {
     count: u64,
     prev_head: Option<TipSet>,
     verifier: Option<crypto::Verifier>,
+    pool: Option<crypto::Pool>,
 }
 
 impl Validator {
     /// A validator with `opts`.
     pub fn new(opts: Options) -> Self {
         let verifier = (opts.level >= Level::Crypto).then(|| crypto::Verifier::new(&opts.network));
+        let threads = match opts.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let pool = (verifier.is_some() && threads > 1).then(|| crypto::Pool::new(threads));
         Validator {
             verifier,
+            pool,
             opts,
             header: None,
             table: None,
@@ -197,11 +207,22 @@ impl Validator {
     /// Checks the next certificate.
     pub fn certificate(&mut self, block: &Block<FinalityCertificate>) -> Result<()> {
         let c = &block.value;
-        self.check_certificate(c)
-            .map_err(|e| e.in_instance(c.instance).at_offset(block.offset))
+        // A signature that failed on a worker belongs to an earlier certificate: it comes first.
+        if let Some(pool) = self.pool.as_mut() {
+            if pool.failed() {
+                return pool.finish();
+            }
+        }
+        let r = self
+            .check_certificate(c, block.offset)
+            .map_err(|e| e.in_instance(c.instance).at_offset(block.offset));
+        match (r, self.pool.as_mut()) {
+            (Err(e), Some(pool)) => pool.finish().and(Err(e)),
+            (r, _) => r,
+        }
     }
 
-    fn check_certificate(&mut self, c: &FinalityCertificate) -> Result<()> {
+    fn check_certificate(&mut self, c: &FinalityCertificate, offset: u64) -> Result<()> {
         let Some(h) = &self.header else {
             return Err(Error::new(ErrorKind::Io(
                 "certificate before header".into(),
@@ -262,8 +283,20 @@ impl Validator {
             }
         }
         if let (Some(v), Some(table)) = (self.verifier.as_mut(), self.table.as_ref()) {
-            v.verify(table.cid(), &table.entries().0, c)
-                .map_err(|e| e.in_field("FinalityCertificate.Signature"))?;
+            let field = "FinalityCertificate.Signature";
+            let job = v
+                .prepare(table.cid(), &table.entries().0, c)
+                .map_err(|e| e.in_field(field))?;
+            match self.pool.as_mut() {
+                Some(pool) => {
+                    let context = Error::new(ErrorKind::Io(String::new()))
+                        .in_field(field)
+                        .in_instance(c.instance)
+                        .at_offset(offset);
+                    pool.submit(job, context);
+                }
+                None => job.run().map_err(|e| e.in_field(field))?,
+            }
         }
         if let Some(table) = self.table.as_mut() {
             table
@@ -289,8 +322,11 @@ impl Validator {
         Ok(())
     }
 
-    /// Checks the end of the stream.
-    pub fn finish(&self) -> Result<Summary> {
+    /// Checks the end of the stream (after every queued signature check).
+    pub fn finish(&mut self) -> Result<Summary> {
+        if let Some(pool) = self.pool.as_mut() {
+            pool.finish()?;
+        }
         let Some(h) = &self.header else {
             return Err(Error::new(ErrorKind::Io("no header".into())));
         };
