@@ -160,7 +160,7 @@ fn tipset(rng: &mut Rng, epoch: i64, power_table: Cid) -> TipSet {
 fn random_delta(
     rng: &mut Rng,
     keys: &mut Keys,
-    table: &PowerTable,
+    table: &mut PowerTable,
     next_id: &mut u64,
 ) -> Vec<PowerTableDelta> {
     let entries = table.entries().clone();
@@ -266,7 +266,7 @@ pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
         );
         let signing_table = table.entries().clone();
         let delta = if rng.below(100) < p.churn_percent {
-            random_delta(&mut rng, &mut keys, &table, &mut next_id)
+            random_delta(&mut rng, &mut keys, &mut table, &mut next_id)
         } else {
             Vec::new()
         };

@@ -186,7 +186,7 @@ impl Validator {
         let need_table =
             self.opts.level >= Level::Import || self.opts.manifest.initial_power_table.is_some();
         if need_table {
-            let table = PowerTable::new(&h.initial_power_table);
+            let mut table = PowerTable::new(&h.initial_power_table);
             if let Some(expected) = self.opts.manifest.initial_power_table {
                 if expected != table.cid() {
                     return Err(at(Error::new(ErrorKind::NetworkMismatch(format!(
@@ -282,10 +282,11 @@ impl Validator {
                 }
             }
         }
-        if let (Some(v), Some(table)) = (self.verifier.as_mut(), self.table.as_ref()) {
+        if let (Some(v), Some(table)) = (self.verifier.as_mut(), self.table.as_mut()) {
             let field = "FinalityCertificate.Signature";
+            let cid = table.cid();
             let job = v
-                .prepare(table.cid(), &table.entries().0, c)
+                .prepare(cid, &table.entries().0, c)
                 .map_err(|e| e.in_field(field))?;
             match self.pool.as_mut() {
                 Some(pool) => {
@@ -342,7 +343,7 @@ impl Validator {
         }
         Ok(Summary {
             certificates: self.count,
-            final_power_table: self.table.as_ref().map(PowerTable::cid),
+            final_power_table: self.table.as_mut().map(PowerTable::cid),
         })
     }
 }

@@ -55,13 +55,13 @@ struct Member {
     key: Vec<u8>,
 }
 
-/// The power table in force, kept by participant so deltas apply in O(log n), with the CID of
-/// its canonical (sorted) encoding cached until the next change.
+/// The power table in force, kept by participant so deltas apply in O(log n). Its canonical
+/// (sorted) form and CID are computed only when asked for, and kept until the next change, so
+/// the `import` level pays for them only at go-f3's checkpoints.
 #[derive(Debug, Clone)]
 pub struct PowerTable {
     members: BTreeMap<u64, Member>,
-    sorted: PowerEntries,
-    cid: Cid,
+    cache: Option<(PowerEntries, Cid)>,
 }
 
 impl PowerTable {
@@ -80,13 +80,10 @@ impl PowerTable {
                 )
             })
             .collect();
-        let mut t = PowerTable {
+        PowerTable {
             members,
-            sorted: PowerEntries::default(),
-            cid: Cid::default(),
-        };
-        t.refresh();
-        t
+            cache: None,
+        }
     }
 
     /// Number of participants.
@@ -100,13 +97,25 @@ impl PowerTable {
     }
 
     /// The table in go-f3's order.
-    pub fn entries(&self) -> &PowerEntries {
-        &self.sorted
+    pub fn entries(&mut self) -> &PowerEntries {
+        &self.cached().0
     }
 
-    fn refresh(&mut self) {
-        self.sorted = self.sort();
-        self.cid = self.sorted.cid();
+    /// The CID of the table (`certs.MakePowerTableCID`).
+    pub fn cid(&mut self) -> Cid {
+        self.cached().1
+    }
+
+    fn cached(&mut self) -> &(PowerEntries, Cid) {
+        if self.cache.is_none() {
+            let sorted = self.sort();
+            let cid = sorted.cid();
+            self.cache = Some((sorted, cid));
+        }
+        match &self.cache {
+            Some(c) => c,
+            None => unreachable!("filled above"),
+        }
     }
 
     fn sort(&self) -> PowerEntries {
@@ -123,21 +132,18 @@ impl PowerTable {
         PowerEntries(v)
     }
 
-    /// The CID of the table (`certs.MakePowerTableCID`).
-    pub fn cid(&self) -> Cid {
-        self.cid
-    }
-
     /// Applies one certificate's delta, all or nothing, with go-f3's rejections: participants
     /// strictly ascending; no delta that changes nothing; an existing participant's new key
     /// differs from its old one; a new participant comes with a key and positive power; no key
     /// set on a removal; no negative power. A participant left with zero power is removed.
-    /// Returns whether anything changed (the CID is recomputed only then).
+    /// Returns whether anything changed. On an error the table is left part-applied: the
+    /// validation it serves stops at the first error.
     pub fn apply(&mut self, delta: &[PowerTableDelta]) -> Result<bool> {
         if delta.is_empty() {
             return Ok(false);
         }
-        let mut next = self.members.clone();
+        self.cache = None;
+        let next = &mut self.members;
         let mut last: Option<u64> = None;
         for d in delta {
             let id = d.participant_id;
@@ -192,8 +198,6 @@ impl PowerTable {
                 Sign::Minus => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
             }
         }
-        self.members = next;
-        self.refresh();
         Ok(true)
     }
 }

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Side-by-side whole-process comparison of frc0108 and go-f3 on the same files, in one run.
+
+For every input it times, alternating the commands run by run and quoting medians:
+  - blake2b-256 of the file's bytes (b2sum -l 256): the floor for anything computing the F3 CID;
+  - frc0108 inspect (decode + F3 CID), and frc0108 check at each level;
+  - go-f3's import into an in-memory datastore (f3harness import) and, for signed fixtures,
+    go-f3's certificate validation (f3harness validate);
+and records each command's peak resident memory (GNU time's %M). It prints a table of
+throughputs and ratios and writes benches/RESULTS.md and benches/throughput.svg.
+
+Usage: benches/compare.py [--runs N] FILE [FILE ...]   (./scripts/bench.sh passes the inputs)
+"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FRC = os.path.join(ROOT, "target/release/frc0108")
+HARNESS = os.path.join(ROOT, "target/f3harness")
+NETWORK = "frc0108-vectors"
+
+
+def timed(cmd):
+    """Wall seconds and peak RSS (KiB) of one run, via GNU time."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M"] + cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    last = out.stderr.strip().splitlines()[-1].split()
+    return float(last[0]), int(last[1]), out.returncode
+
+
+def measure(commands, runs):
+    """Runs each command `runs` times, interleaved; returns name -> (median s, max KiB, rc)."""
+    samples = {name: [] for name in commands}
+    peaks = {name: 0 for name in commands}
+    codes = {}
+    for name, cmd in commands.items():  # warm-up, page cache
+        timed(cmd)
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            s, kib, rc = timed(cmd)
+            samples[name].append(s)
+            peaks[name] = max(peaks[name], kib)
+            codes[name] = rc
+    return {n: (statistics.median(samples[n]), peaks[n], codes[n]) for n in commands}
+
+
+def sidecar(path):
+    side = os.path.splitext(path)[0] + ".json"
+    if os.path.exists(side):
+        with open(side) as f:
+            return json.load(f)
+    return {}
+
+
+def certificates(path):
+    out = subprocess.run([FRC, "inspect", "--json", path], capture_output=True, text=True, check=False)
+    v = json.loads(out.stdout)
+    return (v.get("f3") or {}).get("certificates", 0)
+
+
+def svg(points, path):
+    """A log-x line plot of MB/s against snapshot size, one line per operation."""
+    w, h, pad = 720, 420, 60
+    sizes = sorted({p[0] for p in points})
+    ops = sorted({p[1] for p in points})
+    ymax = max(p[2] for p in points) * 1.1
+    import math
+
+    lo, hi = math.log10(min(sizes)), math.log10(max(sizes))
+    span = (hi - lo) or 1
+
+    def x(size):
+        return pad + (math.log10(size) - lo) / span * (w - 2 * pad)
+
+    def y(v):
+        return h - pad - v / ymax * (h - 2 * pad)
+
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<line x1="{pad}" y1="{h-pad}" x2="{w-pad}" y2="{h-pad}" stroke="black"/>',
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h-pad}" stroke="black"/>',
+           f'<text x="{w/2}" y="{h-15}" text-anchor="middle">snapshot size (MB, log scale)</text>',
+           f'<text x="15" y="{h/2}" transform="rotate(-90 15 {h/2})" text-anchor="middle">throughput (MB/s)</text>']
+    for s in sizes:
+        out.append(f'<text x="{x(s)}" y="{h-pad+16}" text-anchor="middle">{s/1e6:.1f}</text>')
+    for i in range(6):
+        v = ymax * i / 5
+        out.append(f'<text x="{pad-6}" y="{y(v)+4}" text-anchor="end">{v:.0f}</text>')
+    for i, op in enumerate(ops):
+        c = colours[i % len(colours)]
+        pts = sorted((p[0], p[2]) for p in points if p[1] == op)
+        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (c, " ".join(f"{x(s):.1f},{y(v):.1f}" for s, v in pts)))
+        for s, v in pts:
+            out.append(f'<circle cx="{x(s):.1f}" cy="{y(v):.1f}" r="3" fill="{c}"/>')
+        out.append(f'<text x="{w-pad-150}" y="{pad+16*i}" fill="{c}">{op}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    args = sys.argv[1:]
+    runs = 3
+    if args[:1] == ["--runs"]:
+        runs = int(args[1])
+        args = args[2:]
+    rows, points = [], []
+    for path in args:
+        size = os.path.getsize(path)
+        side = sidecar(path)
+        signed = side.get("signatures") == "valid"
+        n = certificates(path)
+        cmds = {
+            "blake2b-256 (b2sum)": ["b2sum", "-l", "256", path],
+            "frc0108 inspect": [FRC, "inspect", path],
+            "frc0108 check structure": [FRC, "check", "--level", "structure", path],
+            "frc0108 check import": [FRC, "check", "--level", "import", path],
+            "frc0108 check chain": [FRC, "check", "--level", "chain", path],
+            "go-f3 import": [HARNESS, "import", path],
+        }
+        if signed:
+            cmds["frc0108 check crypto"] = [FRC, "check", "--level", "crypto", "--network", NETWORK, path]
+            cmds["go-f3 validate"] = [HARNESS, "validate", path, "--network", NETWORK]
+        r = measure(cmds, runs)
+        name = os.path.basename(path)
+        for op, (sec, kib, rc) in r.items():
+            rows.append((name, size, n, op, sec, kib, rc))
+            if not op.endswith("validate") and not op.endswith("crypto"):
+                points.append((size, op, size / sec / 1e6))
+        print(f"measured {name}", file=sys.stderr)
+
+    def get(name, op):
+        for row in rows:
+            if row[0] == name and row[3] == op:
+                return row
+        return None
+
+    lines = []
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    with open(os.path.join(ROOT, "vectors/go-f3/index.json")) as f:
+        gover = json.load(f).get("go_f3_version", "?")
+    lines.append("# Benchmark results\n")
+    lines.append(f"Made by `./scripts/bench.sh`: whole-process wall time, median of {runs} interleaved runs after a warm-up, "
+                 f"peak resident memory by GNU time. go-f3 {gover}; machine: {os.cpu_count()} cores, {cpu}. "
+                 "Ratios are from this one run on the same files; absolute times vary with the machine's load.\n")
+    lines.append("| file | MB | certificates | command | seconds | MB/s | certificates/s | peak MiB |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for name, size, n, op, sec, kib, rc in rows:
+        flag = "" if rc == 0 else f" (exit {rc})"
+        lines.append(f"| {name} | {size/1e6:.1f} | {n} | {op}{flag} | {sec:.3f} | {size/sec/1e6:.1f} | {n/sec:.0f} | {kib/1024:.1f} |")
+    lines.append("\n## Ratios\n")
+    lines.append("| file | ratio | value | target |")
+    lines.append("|---|---|---|---|")
+    for name in dict.fromkeys(r[0] for r in rows):
+        imp, go = get(name, "frc0108 check import"), get(name, "go-f3 import")
+        if imp and go:
+            lines.append(f"| {name} | go-f3 import time / frc0108 import-level time | {go[4]/imp[4]:.2f}x | at least 5x |")
+        ins, b2 = get(name, "frc0108 inspect"), get(name, "blake2b-256 (b2sum)")
+        if ins and b2:
+            lines.append(f"| {name} | decode+CID throughput / blake2b-256 throughput | {b2[4]/ins[4]:.0%} | at least 70% |")
+        cr, gv = get(name, "frc0108 check crypto"), get(name, "go-f3 validate")
+        if cr and gv:
+            lines.append(f"| {name} | go-f3 validate time / frc0108 crypto-level time | {gv[4]/cr[4]:.2f}x | at least 1.5x |")
+        ch = get(name, "frc0108 check chain")
+        if ch:
+            lines.append(f"| {name} | peak memory of check --level chain | {ch[5]/1024:.1f} MiB | at most 64 MiB |")
+    lines.append("\n![throughput against snapshot size](throughput.svg)\n")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(ROOT, "benches/RESULTS.md"), "w") as f:
+        f.write(text)
+    svg(points, os.path.join(ROOT, "benches/throughput.svg"))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
