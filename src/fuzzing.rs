@@ -253,7 +253,7 @@ pub mod structured {
                 }
                 Mutation::AddSigner(i, s) => {
                     if let Some(c) = pick(&mut certs, i) {
-                        let mut idx: Vec<u64> = c.signers.0.iter().collect();
+                        let mut idx: Vec<u64> = c.signers.iter().collect();
                         idx.push(u64::from(s));
                         c.signers = Signers::from_indexes(idx);
                     }

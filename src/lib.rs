@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `uvarint(len) ‖ bytes` framing | [`framing`] |
 //! | strict CBOR primitives | [`cbor`] |
+//! | RLE+ signer bitfields | [`bitfield`] |
 //! | CIDs and blake2b-256 | [`cids`] |
 //! | the snapshot's CBOR types | [`types`] |
 //! | the F3Data block stream | [`f3data`] |
@@ -27,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bitfield;
 pub mod car;
 pub mod cbor;
 pub mod cids;

@@ -287,7 +287,7 @@ pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
         };
         if let Some(network) = &p.sign_for {
             let payload = crate::validate::crypto::signing_payload(network, &cert);
-            let all: Vec<u64> = cert.signers.0.iter().collect();
+            let all: Vec<u64> = cert.signers.iter().collect();
             cert.signature = keys.sign(&signing_table.0, &all, &payload);
         }
         certs.push(cert);

@@ -6,7 +6,6 @@
 //! own code. Limits are go-f3's (see [`limits`]).
 
 use cid::Cid;
-use fvm_ipld_bitfield::BitField;
 use num_bigint::{BigInt, Sign};
 
 use crate::cbor::{Decoder, Encoder};
@@ -255,33 +254,22 @@ impl Cbor for PowerTableDelta {
 
 /// The signer set: an RLE+ bitfield of indexes into the power table in force.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Signers(pub BitField);
+pub struct Signers(pub crate::bitfield::Runs);
 
 impl Signers {
     /// Decodes and checks RLE+ bytes, which must be in canonical form.
     pub fn from_rle(bytes: &[u8]) -> Result<Self> {
-        let bf = BitField::from_bytes(bytes).map_err(|e| match e {
-            fvm_ipld_bitfield::Error::NotMinimal => Error::new(ErrorKind::BitfieldNonCanonical),
-            other => Error::new(ErrorKind::BitfieldMalformed(other.to_string())),
-        })?;
-        if bf.to_bytes() != bytes {
-            return Err(Error::new(ErrorKind::BitfieldNonCanonical));
-        }
-        Ok(Signers(bf))
+        crate::bitfield::Runs::decode(bytes).map(Signers)
     }
 
     /// A signer set from indexes.
     pub fn from_indexes(iter: impl IntoIterator<Item = u64>) -> Self {
-        let mut bf = BitField::new();
-        for i in iter {
-            bf.set(i);
-        }
-        Signers(bf)
+        Signers(crate::bitfield::Runs::from_indexes(iter))
     }
 
     /// The canonical RLE+ bytes.
     pub fn to_rle(&self) -> Vec<u8> {
-        self.0.to_bytes()
+        self.0.encode()
     }
 
     /// Number of signers.
@@ -297,6 +285,11 @@ impl Signers {
     /// The largest index, if any.
     pub fn last(&self) -> Option<u64> {
         self.0.last()
+    }
+
+    /// The signer indexes in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter()
     }
 }
 

@@ -495,7 +495,7 @@ fn crypto_level_agrees_with_go_f3_validate_on_random_signed_chains() {
         c[i].signature[bit / 8] ^= 1 << (bit % 8);
         variants.push((format!("flip bit {bit} of {i}"), c, network));
         let mut c = certs.clone();
-        let signers: Vec<u64> = c[i].signers.0.iter().collect();
+        let signers: Vec<u64> = c[i].signers.iter().collect();
         if signers.len() > 1 {
             let drop = signers[rng.below(signers.len() as u64) as usize];
             c[i].signers =

@@ -1642,7 +1642,7 @@ fn signature_cases(g: &mut Gen) -> Result<()> {
     let mut f = tiny.clone();
     let n = f.header.initial_power_table.0.len() as u64;
     if let Some(x) = f.certs.get_mut(c) {
-        x.signers = crate::types::Signers::from_indexes(x.signers.0.iter().chain([n + 3]));
+        x.signers = crate::types::Signers::from_indexes(x.signers.iter().chain([n + 3]));
     }
     g.add(
         invalid(
@@ -1659,7 +1659,7 @@ fn signature_cases(g: &mut Gen) -> Result<()> {
 
     let mut f = tiny.clone();
     if let Some(x) = f.certs.get_mut(c) {
-        let first: Vec<u64> = x.signers.0.iter().take(1).collect();
+        let first: Vec<u64> = x.signers.iter().take(1).collect();
         x.signers = crate::types::Signers::from_indexes(first);
     }
     g.add(

@@ -269,7 +269,7 @@ impl Verifier {
         let len = entries.len() as u64;
         let mut signed = 0u64;
         let mut signers = Vec::new();
-        for i in cert.signers.0.iter() {
+        for i in cert.signers.iter() {
             let s = usize::try_from(i)
                 .ok()
                 .and_then(|i| scaled.get(i))
