@@ -23,25 +23,42 @@ pub struct Runs {
     ranges: Vec<Range<u64>>,
 }
 
+/// Bits least significant first, through a 64-bit window refilled a byte at a time; zeros
+/// past the end.
 struct Bits<'a> {
     bytes: &'a [u8],
+    next: usize,
+    window: u64,
+    have: u32,
     pos: u64,
 }
 
-impl Bits<'_> {
-    /// The next `n` (at most 8) bits, least significant first; zeros past the end.
-    fn read(&mut self, n: u32) -> u8 {
-        let mut v = 0u8;
-        for i in 0..n {
-            let byte = self
-                .bytes
-                .get((self.pos / 8) as usize)
-                .copied()
-                .unwrap_or(0);
-            let bit = (byte >> (self.pos % 8)) & 1;
-            v |= bit << i;
-            self.pos += 1;
+impl<'a> Bits<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Bits {
+            bytes,
+            next: 0,
+            window: 0,
+            have: 0,
+            pos: 0,
         }
+    }
+
+    /// The next `n` (at most 8) bits.
+    #[inline]
+    fn read(&mut self, n: u32) -> u8 {
+        if self.have < n {
+            while self.have <= 56 {
+                let b = self.bytes.get(self.next).copied().unwrap_or(0);
+                self.next += 1;
+                self.window |= u64::from(b) << self.have;
+                self.have += 8;
+            }
+        }
+        let v = (self.window & ((1u64 << n) - 1)) as u8;
+        self.window >>= n;
+        self.have -= n;
+        self.pos += u64::from(n);
         v
     }
 }
@@ -66,7 +83,7 @@ impl Runs {
         // The index of the last set bit: every run's encoding holds a set bit, so when none
         // remains the runs have ended.
         let end = (bytes.len() as u64 - 1) * 8 + u64::from(7 - last.leading_zeros() as u8);
-        let mut b = Bits { bytes, pos: 0 };
+        let mut b = Bits::new(bytes);
         if b.read(2) != 0 {
             return Err(malformed("unsupported version"));
         }

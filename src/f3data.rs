@@ -83,7 +83,7 @@ impl<R: Read> F3DataReader<R> {
     }
 
     /// The CID of the bytes consumed so far: the F3 data's CID once the stream has ended.
-    pub fn cid(&self) -> Cid {
+    pub fn cid(&mut self) -> Cid {
         cid_from_digest(RAW, &self.inner.digest())
     }
 
