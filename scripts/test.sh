@@ -22,3 +22,6 @@ if [ -f interop/go-f3/go.mod ]; then
   echo "== the corpus through go-f3 (divergences expected; the matrix above must be current)"
   cargo run --quiet --release -- vectors run --adapter "$PWD/target/f3harness import {}" --junit target/go-f3-import.xml | tail -1 || true
 fi
+
+echo "== fuzz smoke (every target, ${FUZZ_SECONDS:-45}s each, tight memory limits)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-45}" ./scripts/fuzz-smoke.sh
