@@ -3,21 +3,7 @@
 //!
 //! `cargo run --example fuzz_seeds -- fuzz/corpus`
 
-use std::path::{Path, PathBuf};
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "md")) {
-            out.push(p);
-        }
-    }
-}
+use std::path::PathBuf;
 
 fn main() {
     let arg = std::env::args()
@@ -29,9 +15,8 @@ fn main() {
     }
     let out = PathBuf::from(arg);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut inputs = Vec::new();
-    files(&root.join("vectors"), &mut inputs);
-    files(&root.join("fuzz/regressions"), &mut inputs);
+    let mut inputs = frc0108::fuzzing::seed_files(&root.join("vectors"));
+    inputs.extend(frc0108::fuzzing::seed_files(&root.join("fuzz/regressions")));
     let mut n = 0;
     for (i, path) in inputs.iter().enumerate() {
         let data = std::fs::read(path).unwrap();

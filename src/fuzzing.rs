@@ -9,6 +9,27 @@ use crate::report::analyze;
 use crate::types::{Cbor, F3SnapshotHeader, FinalityCertificate};
 use crate::validate::{Level, Options};
 
+/// Every file under `dir` that can seed a target (not the JSON sidecars or Markdown).
+pub fn seed_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "md")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Names of the targets, as in `fuzz/fuzz_targets/`.
 pub const TARGETS: &[&str] = &[
     "f3data_stream",

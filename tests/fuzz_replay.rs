@@ -1,23 +1,9 @@
 //! Replays, without a fuzzer, every past crash (`fuzz/regressions/TARGET/*`) and every seed
 //! (the files under `vectors/` and their blocks) through every fuzz target's function.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use frc0108::fuzzing::{blocks, run, TARGETS};
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "md")) {
-            out.push(p);
-        }
-    }
-}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -27,8 +13,7 @@ fn root() -> PathBuf {
 fn every_regression_replays_cleanly() {
     let mut n = 0;
     for t in TARGETS {
-        let mut inputs = Vec::new();
-        files(&root().join("fuzz/regressions").join(t), &mut inputs);
+        let inputs = frc0108::fuzzing::seed_files(&root().join("fuzz/regressions").join(t));
         for p in inputs {
             assert!(run(t, &std::fs::read(&p).unwrap()), "unknown target {t}");
             n += 1;
@@ -39,8 +24,7 @@ fn every_regression_replays_cleanly() {
 
 #[test]
 fn every_seed_runs_through_every_target() {
-    let mut inputs = Vec::new();
-    files(&root().join("vectors"), &mut inputs);
+    let inputs = frc0108::fuzzing::seed_files(&root().join("vectors"));
     let mut runs = 0;
     for p in &inputs {
         let data = std::fs::read(p).unwrap();

@@ -281,12 +281,9 @@ fn harness() -> PathBuf {
     p
 }
 
-fn go_import(path: &Path) -> Value {
-    let out = Command::new(harness())
-        .arg("import")
-        .arg(path)
-        .output()
-        .unwrap();
+/// Runs the harness and returns its one JSON line.
+fn harness_json(args: &[&std::ffi::OsStr]) -> Value {
+    let out = Command::new(harness()).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "harness failed: {}",
@@ -295,6 +292,10 @@ fn go_import(path: &Path) -> Value {
     let line = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(line.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+fn go_import(path: &Path) -> Value {
+    harness_json(&["import".as_ref(), path.as_os_str()])
 }
 
 fn write_tmp(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -408,20 +409,12 @@ fn go_f3_rejects_what_rust_rejects_on_imports_rules() {
 }
 
 fn go_validate(path: &Path, network: &str) -> Value {
-    let out = Command::new(harness())
-        .arg("validate")
-        .arg(path)
-        .args(["--network", network])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "harness failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(line.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("{e}: {line}"))
+    harness_json(&[
+        "validate".as_ref(),
+        path.as_os_str(),
+        "--network".as_ref(),
+        network.as_ref(),
+    ])
 }
 
 fn crypto_verdict(bytes: &[u8], network: &str) -> Option<frc0108::Error> {
