@@ -209,6 +209,19 @@ pub mod structured {
 
     /// Builds, mutates, encodes and checks; without mutations the snapshot must be valid.
     pub fn run(case: &Case) {
+        let bytes = build(case);
+        let a = analyze(&bytes[..], Some(Options::default()), &mut |_| {});
+        if case.mutations.is_empty() {
+            assert!(
+                a.error.is_none(),
+                "an unmutated synthetic snapshot must be valid: {:?}",
+                a.error
+            );
+        }
+    }
+
+    /// The F3 data of a case: the seeded snapshot with its mutations applied.
+    pub fn build(case: &Case) -> Vec<u8> {
         let p = synth::Params {
             seed: case.seed,
             participants: usize::from(case.participants % 16) + 1,
@@ -305,13 +318,6 @@ pub mod structured {
                 *b ^= x;
             }
         }
-        let a = analyze(&bytes[..], Some(Options::default()), &mut |_| {});
-        if case.mutations.is_empty() {
-            assert!(
-                a.error.is_none(),
-                "an unmutated synthetic snapshot must be valid: {:?}",
-                a.error
-            );
-        }
+        bytes
     }
 }
