@@ -23,7 +23,6 @@ use std::sync::Arc;
 
 use blst::min_pk::{AggregatePublicKey, PublicKey, Signature};
 use blst::BLST_ERROR;
-use cid::Cid;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use sha3::{Digest, Keccak256};
@@ -184,7 +183,7 @@ pub fn is_strong_quorum(part: u64, whole: u64) -> bool {
 
 /// What is derived once per power table: decompressed keys, BDN weights, scaled powers.
 struct TableKeys {
-    cid: Cid,
+    version: u64,
     keys: Result<Vec<PublicKey>>,
     weights: Vec<[u8; 17]>,
     scaled: Result<(Vec<u64>, u64)>,
@@ -207,8 +206,8 @@ impl Verifier {
         }
     }
 
-    fn table_keys(&mut self, cid: Cid, entries: &[PowerEntry]) -> Arc<TableKeys> {
-        if let Some(t) = self.table.as_ref().filter(|t| t.cid == cid) {
+    fn table_keys(&mut self, version: u64, entries: &[PowerEntry]) -> Arc<TableKeys> {
+        if let Some(t) = self.table.as_ref().filter(|t| t.version == version) {
             return Arc::clone(t);
         }
         let mut keys = Vec::with_capacity(entries.len());
@@ -234,7 +233,7 @@ impl Verifier {
         }
         let raw: Vec<&[u8]> = entries.iter().map(|e| e.pub_key.as_slice()).collect();
         let t = Arc::new(TableKeys {
-            cid,
+            version,
             keys: match bad {
                 Some(id) => Err(Error::new(ErrorKind::SignatureBadKey(id))),
                 None => Ok(keys),
@@ -246,25 +245,26 @@ impl Verifier {
         t
     }
 
-    /// Checks `cert` against the table `entries` (whose CID is `table_cid`).
+    /// Checks `cert` against the table `entries`; `version` identifies the table (the same
+    /// version means the same entries, so per-table work is reused).
     pub fn verify(
         &mut self,
-        table_cid: Cid,
+        version: u64,
         entries: &[PowerEntry],
         cert: &FinalityCertificate,
     ) -> Result<()> {
-        self.prepare(table_cid, entries, cert)?.run()
+        self.prepare(version, entries, cert)?.run()
     }
 
     /// The cheap, table-dependent part of a check: scaled powers, signer indexes, quorum and
     /// key validity; returns the pairing work as a [`Job`] that can run on any thread.
     pub fn prepare(
         &mut self,
-        table_cid: Cid,
+        version: u64,
         entries: &[PowerEntry],
         cert: &FinalityCertificate,
     ) -> Result<Job> {
-        let t = self.table_keys(table_cid, entries);
+        let t = self.table_keys(version, entries);
         let (scaled, total) = t.scaled.as_ref().map_err(Clone::clone)?;
         let len = entries.len() as u64;
         let mut signed = 0u64;
@@ -334,118 +334,6 @@ impl Job {
             return Err(Error::new(ErrorKind::SignatureInvalid { network }));
         }
         Ok(())
-    }
-}
-
-/// Runs [`Job`]s on worker threads, bounded so memory stays flat, and reports the failure of
-/// the earliest certificate (in submission order) once asked.
-pub struct Pool {
-    tx: Option<std::sync::mpsc::SyncSender<(u64, Job, Error)>>,
-    rx: std::sync::mpsc::Receiver<(u64, Result<()>)>,
-    workers: Vec<std::thread::JoinHandle<()>>,
-    submitted: u64,
-    done: u64,
-    first_error: Option<(u64, Error)>,
-}
-
-impl Pool {
-    /// A pool of `threads` workers.
-    pub fn new(threads: usize) -> Self {
-        let (tx, jobs) = std::sync::mpsc::sync_channel::<(u64, Job, Error)>(threads * 16);
-        let (done_tx, rx) = std::sync::mpsc::channel();
-        let jobs = Arc::new(std::sync::Mutex::new(jobs));
-        let workers = (0..threads.max(1))
-            .map(|_| {
-                let jobs = Arc::clone(&jobs);
-                let done_tx = done_tx.clone();
-                std::thread::spawn(move || loop {
-                    let next = match jobs.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((seq, job, context)) = next else {
-                        return;
-                    };
-                    // `context` carries the certificate's location for the error.
-                    let r = job.run().map_err(|e| Error {
-                        kind: e.kind,
-                        location: context.location,
-                    });
-                    if done_tx.send((seq, r)).is_err() {
-                        return;
-                    }
-                })
-            })
-            .collect();
-        Pool {
-            tx: Some(tx),
-            rx,
-            workers,
-            submitted: 0,
-            done: 0,
-            first_error: None,
-        }
-    }
-
-    fn record(&mut self, seq: u64, r: Result<()>) {
-        self.done += 1;
-        if let Err(e) = r {
-            if self.first_error.as_ref().is_none_or(|(s, _)| seq < *s) {
-                self.first_error = Some((seq, e));
-            }
-        }
-    }
-
-    /// Queues a job; `context` is an error whose location is used if the job fails.
-    pub fn submit(&mut self, job: Job, context: Error) {
-        while let Ok((seq, r)) = self.rx.try_recv() {
-            self.record(seq, r);
-        }
-        let seq = self.submitted;
-        self.submitted += 1;
-        if let Some(tx) = &self.tx {
-            if tx.send((seq, job, context)).is_err() {
-                self.record(
-                    seq,
-                    Err(Error::new(ErrorKind::Io("signature worker stopped".into()))),
-                );
-            }
-        }
-    }
-
-    /// Whether a queued job has already failed.
-    pub fn failed(&mut self) -> bool {
-        while let Ok((seq, r)) = self.rx.try_recv() {
-            self.record(seq, r);
-        }
-        self.first_error.is_some()
-    }
-
-    /// Waits for every queued job; returns the earliest failure.
-    pub fn finish(&mut self) -> Result<()> {
-        self.tx = None;
-        while self.done < self.submitted {
-            match self.rx.recv() {
-                Ok((seq, r)) => self.record(seq, r),
-                Err(_) => break,
-            }
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
-        match self.first_error.take() {
-            Some((_, e)) => Err(e),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        self.tx = None;
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
     }
 }
 

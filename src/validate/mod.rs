@@ -14,6 +14,7 @@
 //!   indexes must lie within the table.
 
 pub mod crypto;
+pub mod pool;
 pub mod power;
 
 use cid::Cid;
@@ -115,7 +116,9 @@ pub struct Validator {
     count: u64,
     prev_head: Option<TipSet>,
     verifier: Option<crypto::Verifier>,
-    pool: Option<crypto::Pool>,
+    pool: Option<pool::Pool>,
+    /// The table version and commitment last checked at the `chain` level.
+    last_checked: Option<(u64, Cid)>,
 }
 
 impl Validator {
@@ -126,10 +129,11 @@ impl Validator {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
-        let pool = (verifier.is_some() && threads > 1).then(|| crypto::Pool::new(threads));
+        let pool = (opts.level >= Level::Chain && threads > 1).then(|| pool::Pool::new(threads));
         Validator {
             verifier,
             pool,
+            last_checked: None,
             opts,
             header: None,
             table: None,
@@ -284,9 +288,9 @@ impl Validator {
         }
         if let (Some(v), Some(table)) = (self.verifier.as_mut(), self.table.as_mut()) {
             let field = "FinalityCertificate.Signature";
-            let cid = table.cid();
+            let version = table.version();
             let job = v
-                .prepare(cid, &table.entries().0, c)
+                .prepare(version, &table.entries().0, c)
                 .map_err(|e| e.in_field(field))?;
             match self.pool.as_mut() {
                 Some(pool) => {
@@ -294,7 +298,7 @@ impl Validator {
                         .in_field(field)
                         .in_instance(c.instance)
                         .at_offset(offset);
-                    pool.submit(job, context);
+                    pool.submit(Box::new(move || job.run()), context);
                 }
                 None => job.run().map_err(|e| e.in_field(field))?,
             }
@@ -306,14 +310,37 @@ impl Validator {
             let is_last = c.instance == h.latest_instance;
             let checkpoint =
                 (c.instance.wrapping_add(1)) % self.opts.power_table_frequency.max(1) == 0;
-            if level >= Level::Chain || checkpoint || is_last {
+            let expected = c.supplemental_data.power_table;
+            let field = "FinalityCertificate.SupplementalData.PowerTable";
+            if level >= Level::Chain && !is_last && !checkpoint {
+                // The same table against the same commitment needs no second hash.
+                let key = (table.version(), expected);
+                if self.last_checked != Some(key) {
+                    self.last_checked = Some(key);
+                    match self.pool.as_mut() {
+                        Some(pool) => {
+                            let encoded = table.encoded();
+                            let context = Error::new(ErrorKind::Io(String::new()))
+                                .in_field(field)
+                                .in_instance(c.instance)
+                                .at_offset(offset);
+                            pool.submit(
+                                Box::new(move || check_table_cid(&encoded, expected)),
+                                context,
+                            );
+                        }
+                        None => check_table_cid(&table.encoded(), expected)
+                            .map_err(|e| e.in_field(field))?,
+                    }
+                }
+            } else if level >= Level::Import && (checkpoint || is_last || level >= Level::Chain) {
                 let computed = table.cid();
-                if computed != c.supplemental_data.power_table {
+                if computed != expected {
                     return Err(Error::new(ErrorKind::PowerTableCidMismatch {
-                        expected: c.supplemental_data.power_table.to_string(),
+                        expected: expected.to_string(),
                         computed: computed.to_string(),
                     })
-                    .in_field("FinalityCertificate.SupplementalData.PowerTable"));
+                    .in_field(field));
                 }
             }
         }
@@ -346,6 +373,18 @@ impl Validator {
             final_power_table: self.table.as_mut().map(PowerTable::cid),
         })
     }
+}
+
+/// Compares a table's CID, computed from its encoding, with the certificate's commitment.
+fn check_table_cid(encoded: &[u8], expected: Cid) -> Result<()> {
+    let computed = crate::cids::cid_of(crate::cids::DAG_CBOR, encoded);
+    if computed != expected {
+        return Err(Error::new(ErrorKind::PowerTableCidMismatch {
+            expected: expected.to_string(),
+            computed: computed.to_string(),
+        }));
+    }
+    Ok(())
 }
 
 /// A certificate's own chain: not empty, within go-f3's length limit, epochs strictly

@@ -2,13 +2,14 @@
 //! rejection of go-f3's `certs.ApplyPowerTableDiffs`.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cid::Cid;
 use num_bigint::{BigInt, Sign};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{PowerEntries, PowerEntry, PowerTableDelta};
+use crate::types::{Cbor, PowerEntries, PowerEntry, PowerTableDelta};
 
 /// Length of a compressed BLS12-381 G1 public key.
 pub const PUBKEY_LEN: usize = 48;
@@ -53,36 +54,69 @@ pub fn check_table(table: &PowerEntries) -> Result<()> {
 struct Member {
     power: BigInt,
     key: Vec<u8>,
+    /// The entry's CBOR, `[ID, Power, PubKey]`, kept so a table's encoding is a concatenation.
+    encoded: Vec<u8>,
 }
 
-/// The power table in force, kept by participant so deltas apply in O(log n). Its canonical
-/// (sorted) form and CID are computed only when asked for, and kept until the next change, so
-/// the `import` level pays for them only at go-f3's checkpoints.
+fn encode_entry(id: u64, power: &BigInt, key: &[u8]) -> Vec<u8> {
+    PowerEntry {
+        id,
+        power: power.clone(),
+        pub_key: key.to_vec(),
+    }
+    .to_cbor()
+}
+
+/// The power table in force, kept by participant so deltas apply in O(log n), with its go-f3
+/// order maintained alongside (power descending, then ID ascending) and every entry's encoding
+/// cached, so the table's encoding is a concatenation in order and only changed entries are
+/// re-encoded. The CID is computed only when asked for and kept until the next change.
 #[derive(Debug, Clone)]
 pub struct PowerTable {
     members: BTreeMap<u64, Member>,
-    cache: Option<(PowerEntries, Cid)>,
+    order: BTreeSet<(Reverse<BigInt>, u64)>,
+    encoded_len: usize,
+    version: u64,
+    cid: Option<Cid>,
+    entries: Option<PowerEntries>,
 }
 
 impl PowerTable {
     /// The table a header declares (already checked with [`check_table`]).
     pub fn new(initial: &PowerEntries) -> Self {
-        let members = initial
-            .0
-            .iter()
-            .map(|e| {
-                (
-                    e.id,
-                    Member {
-                        power: e.power.clone(),
-                        key: e.pub_key.clone(),
-                    },
-                )
-            })
-            .collect();
-        PowerTable {
-            members,
-            cache: None,
+        let mut t = PowerTable {
+            members: BTreeMap::new(),
+            order: BTreeSet::new(),
+            encoded_len: 0,
+            version: 0,
+            cid: None,
+            entries: None,
+        };
+        for e in &initial.0 {
+            t.put(e.id, e.power.clone(), e.pub_key.clone());
+        }
+        t
+    }
+
+    fn put(&mut self, id: u64, power: BigInt, key: Vec<u8>) {
+        self.remove(id);
+        let encoded = encode_entry(id, &power, &key);
+        self.encoded_len += encoded.len();
+        self.order.insert((Reverse(power.clone()), id));
+        self.members.insert(
+            id,
+            Member {
+                power,
+                key,
+                encoded,
+            },
+        );
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Some(m) = self.members.remove(&id) {
+            self.encoded_len -= m.encoded.len();
+            self.order.remove(&(Reverse(m.power), id));
         }
     }
 
@@ -96,40 +130,51 @@ impl PowerTable {
         self.members.is_empty()
     }
 
+    /// A counter that changes whenever the table does.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The canonical CBOR of the table (`PowerEntries`, in go-f3's order).
+    pub fn encoded(&self) -> Vec<u8> {
+        let mut e = crate::cbor::Encoder::new();
+        e.buf.reserve(self.encoded_len + 9);
+        e.array(self.members.len() as u64);
+        for (_, id) in &self.order {
+            if let Some(m) = self.members.get(id) {
+                e.buf.extend_from_slice(&m.encoded);
+            }
+        }
+        e.into_bytes()
+    }
+
     /// The table in go-f3's order.
     pub fn entries(&mut self) -> &PowerEntries {
-        &self.cached().0
+        if self.entries.is_none() {
+            let v = self
+                .order
+                .iter()
+                .filter_map(|(_, id)| {
+                    self.members.get(id).map(|m| PowerEntry {
+                        id: *id,
+                        power: m.power.clone(),
+                        pub_key: m.key.clone(),
+                    })
+                })
+                .collect();
+            self.entries = Some(PowerEntries(v));
+        }
+        self.entries.get_or_insert_with(PowerEntries::default)
     }
 
     /// The CID of the table (`certs.MakePowerTableCID`).
     pub fn cid(&mut self) -> Cid {
-        self.cached().1
-    }
-
-    fn cached(&mut self) -> &(PowerEntries, Cid) {
-        if self.cache.is_none() {
-            let sorted = self.sort();
-            let cid = sorted.cid();
-            self.cache = Some((sorted, cid));
+        if let Some(c) = self.cid {
+            return c;
         }
-        match &self.cache {
-            Some(c) => c,
-            None => unreachable!("filled above"),
-        }
-    }
-
-    fn sort(&self) -> PowerEntries {
-        let mut v: Vec<PowerEntry> = self
-            .members
-            .iter()
-            .map(|(&id, m)| PowerEntry {
-                id,
-                power: m.power.clone(),
-                pub_key: m.key.clone(),
-            })
-            .collect();
-        v.sort_by(table_order);
-        PowerEntries(v)
+        let c = crate::cids::cid_of(crate::cids::DAG_CBOR, &self.encoded());
+        self.cid = Some(c);
+        c
     }
 
     /// Applies one certificate's delta, all or nothing, with go-f3's rejections: participants
@@ -142,8 +187,9 @@ impl PowerTable {
         if delta.is_empty() {
             return Ok(false);
         }
-        self.cache = None;
-        let next = &mut self.members;
+        self.cid = None;
+        self.entries = None;
+        self.version += 1;
         let mut last: Option<u64> = None;
         for d in delta {
             let id = d.participant_id;
@@ -161,12 +207,12 @@ impl PowerTable {
                     d.signing_key.len() as u64,
                 )));
             }
-            let mut m = match next.get(&id) {
+            let (mut power, mut key) = match self.members.get(&id) {
                 Some(m) => {
                     if m.key == d.signing_key {
                         return Err(Error::new(ErrorKind::DeltaUnchangedKey(id)));
                     }
-                    m.clone()
+                    (m.power.clone(), m.key.clone())
                 }
                 None => {
                     if d.power_delta.sign() != Sign::Plus {
@@ -175,26 +221,19 @@ impl PowerTable {
                     if d.signing_key.is_empty() {
                         return Err(Error::new(ErrorKind::DeltaNewWithoutKey(id)));
                     }
-                    Member {
-                        power: BigInt::default(),
-                        key: Vec::new(),
-                    }
+                    (BigInt::default(), Vec::new())
                 }
             };
-            m.power += &d.power_delta;
+            power += &d.power_delta;
             if !d.signing_key.is_empty() {
-                if m.power.sign() == Sign::NoSign {
+                if power.sign() == Sign::NoSign {
                     return Err(Error::new(ErrorKind::DeltaKeyOnRemoval(id)));
                 }
-                m.key.clone_from(&d.signing_key);
+                key.clone_from(&d.signing_key);
             }
-            match m.power.sign() {
-                Sign::NoSign => {
-                    next.remove(&id);
-                }
-                Sign::Plus => {
-                    next.insert(id, m);
-                }
+            match power.sign() {
+                Sign::NoSign => self.remove(id),
+                Sign::Plus => self.put(id, power, key),
                 Sign::Minus => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
             }
         }
