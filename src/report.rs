@@ -16,6 +16,27 @@ use crate::snapshot::{read_car_snapshot, CarInfo, SnapshotVersion};
 use crate::types::F3SnapshotHeader;
 use crate::validate::{Level, Options, Summary, Validator};
 
+/// The largest zstd window accepted, as a power of two: 2^27 (128 MiB), zstd's own default
+/// limit for decoding without `--long`. A frame declaring a larger window is refused before its
+/// window is allocated.
+pub const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+
+/// Resource limits of a pass over untrusted input.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest zstd window, as a power of two (the decoder allocates the window a frame
+    /// declares, up to this).
+    pub zstd_window_log_max: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            zstd_window_log_max: ZSTD_WINDOW_LOG_MAX,
+        }
+    }
+}
+
 /// The magic number of a zstd frame.
 pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
@@ -168,6 +189,16 @@ pub fn analyze<R: Read>(
     opts: Option<Options>,
     progress: &mut dyn FnMut(Progress),
 ) -> Analysis {
+    analyze_limited(input, opts, Limits::default(), progress)
+}
+
+/// [`analyze`] with explicit resource limits.
+pub fn analyze_limited<R: Read>(
+    input: R,
+    opts: Option<Options>,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Analysis {
     let mut a = Analysis {
         compression: Compression::None,
         format: None,
@@ -176,7 +207,7 @@ pub fn analyze<R: Read>(
         level: opts.as_ref().map(|o| o.level),
         error: None,
     };
-    if let Err(mut e) = run(input, opts, progress, &mut a) {
+    if let Err(mut e) = run(input, opts, limits, progress, &mut a) {
         // Errors of the decompressor reach us as I/O errors; name them.
         if let (Compression::Zstd, ErrorKind::Io(msg)) = (a.compression, &e.kind) {
             e.kind = ErrorKind::Zstd(msg.clone());
@@ -189,6 +220,7 @@ pub fn analyze<R: Read>(
 fn run<R: Read>(
     input: R,
     opts: Option<Options>,
+    limits: Limits,
     progress: &mut dyn FnMut(Progress),
     a: &mut Analysis,
 ) -> Result<()> {
@@ -199,6 +231,10 @@ fn run<R: Read>(
     let reader: &mut dyn Read = if is_zstd(&head) {
         a.compression = Compression::Zstd;
         zstd_reader = zstd::stream::read::Decoder::new(input)
+            .and_then(|mut d| {
+                d.window_log_max(limits.zstd_window_log_max)?;
+                Ok(d)
+            })
             .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
         &mut zstd_reader
     } else {

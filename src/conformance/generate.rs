@@ -1829,6 +1829,25 @@ fn car_cases(g: &mut Gen) -> Result<()> {
         None,
     )?;
 
+    // A valid zstd frame (one raw block) around the v2 snapshot, declaring a 2 GiB window.
+    // Found by fuzzing: the decoder allocates the window a frame declares.
+    let mut zst = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 21 << 3];
+    let block_header = ((base.len() as u32) << 3) | 1;
+    zst.extend_from_slice(&block_header.to_le_bytes()[..3]);
+    zst.extend_from_slice(&base);
+    g.add(
+        acceptable(
+            "car/zstd-window-2gib",
+            "a valid zstd frame declaring a 2 GiB window (the reference refuses windows over 128 MiB rather than allocate them)",
+            "zstd",
+            s,
+            &["Car", "Zstd"],
+        ),
+        "car.zst",
+        &zst,
+        None,
+    )?;
+
     let mut bl = blocks.clone();
     if let Some(b) = bl.last_mut() {
         if let Some(x) = b.1.last_mut() {
