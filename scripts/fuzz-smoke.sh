@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
+# Inputs up to 128 KiB: enough for every rule (the structure-aware target builds whole
+# snapshots), and it keeps libFuzzer's in-memory corpus well under the RSS limit.
+max_len="${FUZZ_MAX_LEN:-131072}"
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo run --quiet --example fuzz_seeds -- fuzz/corpus
@@ -17,7 +20,7 @@ for t in $targets; do
   log="target/fuzz-logs/$t.log"
   status=0
   (cd fuzz && cargo fuzz run -O "$t" "corpus/$t" -- \
-      -max_total_time="$seconds" -rss_limit_mb=512 -malloc_limit_mb=64 \
+      -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=512 -malloc_limit_mb=64 \
       -dict=cbor.dict -print_final_stats=1) >"$log" 2>&1 || status=$?
   grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|stat::new_units_added)|^#[0-9]+.*DONE|cov:" "$log" | tail -4 || true
   if [ "$status" != 0 ]; then
