@@ -163,7 +163,7 @@ pub struct CarReader<R: Read> {
 
 impl<R: Read> CarReader<R> {
     /// Reads the container headers (CARv2 pragma and header when present, then the CARv1
-    /// header). `prefix` holds bytes already taken from `r` for format detection.
+    /// header).
     pub fn new(r: R) -> Result<Self> {
         let mut r = Counting { inner: r, count: 0 };
         let (container, v2) = {
