@@ -10,32 +10,11 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use arbitrary::{Arbitrary, Unstructured};
+use frc0108::conformance::{GO_F3_IMPORT_ONLY_LENIENT, GO_F3_LENIENT};
 use frc0108::fuzzing::structured::{build, Case};
 use frc0108::report::analyze;
 use frc0108::synth::Rng;
 use frc0108::validate::{Level, Options};
-
-/// Codes for rules go-f3's import does not enforce (vectors/COMPATIBILITY.md).
-const GO_F3_IMPORT_LENIENT: &[&str] = &[
-    "header-version",
-    "varint-overlong",
-    "cbor-trailing-bytes",
-    "bigint-non-canonical",
-    "bitfield-non-canonical",
-    "bitfield-malformed",
-    "cid-version",
-    "cid-codec",
-    "cid-hash",
-    "power-table-unsorted",
-    "power-table-duplicate",
-    "power-table-non-positive",
-    "power-table-key-length",
-    "chain-empty",
-    "chain-epochs",
-    "chain-too-long",
-    "chain-empty-key",
-    "block-truncated",
-];
 
 fn main() {
     let n: usize = std::env::args()
@@ -78,7 +57,10 @@ fn main() {
         let key = match (&ours, go_accepts) {
             (None, true) => "both accept".to_string(),
             (Some(e), false) => format!("both reject ({})", e.code()),
-            (Some(e), true) if GO_F3_IMPORT_LENIENT.contains(&e.code()) => {
+            (Some(e), true)
+                if GO_F3_LENIENT.contains(&e.code())
+                    || GO_F3_IMPORT_ONLY_LENIENT.contains(&e.code()) =>
+            {
                 format!("go-f3 lenient ({})", e.code())
             }
             (Some(e), true) => {

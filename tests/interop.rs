@@ -64,22 +64,7 @@ fn sha256_hex(data: &[u8]) -> String {
         .to_string()
 }
 
-/// Rules the strict reader enforces and go-f3 does not (on import, on validation, or both).
-const GO_F3_LENIENT: &[&str] = &[
-    "header-version",
-    "varint-overlong",
-    "cbor-trailing-bytes",
-    "bigint-non-canonical",
-    "bitfield-non-canonical",
-    "bitfield-malformed",
-    "cid-codec",
-    "cid-hash",
-    "cid-version",
-    "power-table-unsorted",
-    "power-table-duplicate",
-    "power-table-non-positive",
-    "power-table-key-length",
-];
+use frc0108::conformance::GO_F3_LENIENT;
 
 /// Fixtures go-f3 both imports and validates are valid for the strict reader at every level
 /// below crypto, and every fact go-f3 recorded matches ours.

@@ -147,3 +147,30 @@ pub const FLAGS: &[(&str, &str)] = &[
         "go-f3 allocates the declared block length before reading a byte of it",
     ),
 ];
+
+/// Codes of rules the strict reader enforces that go-f3 enforces nowhere, neither on import
+/// nor in `ValidateFinalityCertificates` (see vectors/COMPATIBILITY.md).
+pub const GO_F3_LENIENT: &[&str] = &[
+    "header-version",
+    "varint-overlong",
+    "cbor-trailing-bytes",
+    "bigint-non-canonical",
+    "bitfield-non-canonical",
+    "bitfield-malformed",
+    "cid-codec",
+    "cid-hash",
+    "cid-version",
+    "power-table-unsorted",
+    "power-table-duplicate",
+    "power-table-non-positive",
+    "power-table-key-length",
+];
+
+/// Codes of rules go-f3's certificate validation enforces but its snapshot import does not.
+pub const GO_F3_IMPORT_ONLY_LENIENT: &[&str] = &[
+    "chain-empty",
+    "chain-epochs",
+    "chain-too-long",
+    "chain-empty-key",
+    "block-truncated",
+];
