@@ -12,7 +12,6 @@ use std::io::{self, Read, Write};
 use cid::Cid;
 
 use crate::cbor::{Decoder, Encoder};
-use crate::cids::BLAKE2B_256;
 use crate::error::{Error, ErrorKind, Result};
 use crate::framing::{encode_uvarint, read_exact_growing, read_uvarint};
 
@@ -327,7 +326,7 @@ impl<R: Read> CarReader<R> {
         let n = self.pending;
         self.pending = 0;
         let mh = cid.hash();
-        let check = mh.code() == BLAKE2B_256 && mh.size() == 32;
+        let check = crate::cids::is_blake2b256(cid);
         let mut state = crate::cids::blake2b256_state();
         let mut buf = std::mem::take(&mut self.scratch);
         buf.resize(64 * 1024, 0);

@@ -45,6 +45,11 @@ pub fn cid_of(codec: u64, bytes: &[u8]) -> Cid {
     cid_from_digest(codec, &blake2b256(bytes))
 }
 
+/// Whether `cid` names its content by a 32-byte blake2b-256 digest, which can be checked.
+pub fn is_blake2b256(cid: &Cid) -> bool {
+    cid.hash().code() == BLAKE2B_256 && cid.hash().size() == 32
+}
+
 /// Checks that `cid` is CIDv1 with `codec` and a 32-byte blake2b-256 multihash.
 pub fn expect_blake2b_cid(cid: &Cid, codec: u64) -> Result<()> {
     if cid.version() != cid::Version::V1 {

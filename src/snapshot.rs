@@ -185,8 +185,7 @@ fn missing(wanted: &[Cid], found: &[Cid], what: &'static str) -> Result<()> {
 }
 
 fn check_block(cid: &Cid, data: &[u8], at: u64) -> Result<()> {
-    let mh = cid.hash();
-    if mh.code() == crate::cids::BLAKE2B_256 && mh.size() == 32 {
+    if crate::cids::is_blake2b256(cid) {
         let computed = cid_of(cid.codec(), data);
         if &computed != cid {
             return Err(Error::at(
