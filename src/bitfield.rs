@@ -23,8 +23,8 @@ pub struct Runs {
     ranges: Vec<Range<u64>>,
 }
 
-/// Bits least significant first, through a 64-bit window refilled a byte at a time; zeros
-/// past the end.
+/// Bits least significant first, through a 64-bit window refilled eight bytes at a time where
+/// the input allows; zeros past the end.
 struct Bits<'a> {
     bytes: &'a [u8],
     next: usize,
@@ -44,10 +44,19 @@ impl<'a> Bits<'a> {
         }
     }
 
-    /// The next `n` (at most 8) bits.
+    /// Tops the window up to at least 57 bits.
     #[inline]
-    fn read(&mut self, n: u32) -> u8 {
-        if self.have < n {
+    fn refill(&mut self) {
+        if let Some(word) = self.bytes.get(self.next..self.next + 8) {
+            let mut le = [0u8; 8];
+            le.copy_from_slice(word);
+            let take = (63 - self.have) / 8;
+            self.window |= u64::from_le_bytes(le) << self.have;
+            // Bits above the whole bytes taken are shifted in again on the next refill.
+            self.window &= u64::MAX >> (64 - (self.have + take * 8));
+            self.next += take as usize;
+            self.have += take * 8;
+        } else {
             while self.have <= 56 {
                 let b = self.bytes.get(self.next).copied().unwrap_or(0);
                 self.next += 1;
@@ -55,10 +64,29 @@ impl<'a> Bits<'a> {
                 self.have += 8;
             }
         }
-        let v = (self.window & ((1u64 << n) - 1)) as u8;
+    }
+
+    /// The next `n` (at most 57) bits without consuming them.
+    #[inline]
+    fn peek(&mut self, n: u32) -> u64 {
+        if self.have < n {
+            self.refill();
+        }
+        self.window & ((1u64 << n) - 1)
+    }
+
+    #[inline]
+    fn consume(&mut self, n: u32) {
         self.window >>= n;
         self.have -= n;
         self.pos += u64::from(n);
+    }
+
+    /// The next `n` (at most 8) bits.
+    #[inline]
+    fn read(&mut self, n: u32) -> u8 {
+        let v = self.peek(n) as u8;
+        self.consume(n);
         v
     }
 }
@@ -89,18 +117,24 @@ impl Runs {
         }
         let mut ones = b.read(1) == 1;
         let mut index = 0u64;
-        let mut ranges = Vec::new();
+        // A run of ones takes at least one bit, and one of zeros another: at most four per byte.
+        let mut ranges = Vec::with_capacity((bytes.len() * 4).min(4096));
         let mut last_was_ones = false;
         while b.pos <= end {
-            let len = if b.read(1) == 1 {
+            // A run's prefix and, for a short run, its four bits: `1`, or `01` then 4 bits.
+            let head = b.peek(6);
+            let len = if head & 1 == 1 {
+                b.consume(1);
                 1
-            } else if b.read(1) == 1 {
-                let n = u64::from(b.read(4));
+            } else if head & 2 == 2 {
+                b.consume(6);
+                let n = head >> 2;
                 if n < 2 {
                     return Err(non_canonical());
                 }
                 n
             } else {
+                b.consume(2);
                 let mut v = 0u64;
                 let mut shift = 0u32;
                 loop {

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cid::Cid;
 use num_bigint::{BigInt, Sign};
+use num_traits::ToPrimitive;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{Cbor, PowerEntries, PowerEntry, PowerTableDelta};
+use crate::types::{PowerEntries, PowerEntry, PowerTableDelta};
 
 /// Length of a compressed BLS12-381 G1 public key.
 pub const PUBKEY_LEN: usize = 48;
@@ -50,21 +51,117 @@ pub fn check_table(table: &PowerEntries) -> Result<()> {
     Ok(())
 }
 
+/// A participant's power in the table: positive, and below 2^128 on every network there is,
+/// where it is kept inline so that ordering and arithmetic cost no allocation. The format
+/// allows any `big.Int` (go-f3 uses one), so larger values fall back to `BigInt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Power {
+    Small(u128),
+    /// Only ever a value above `u128::MAX`.
+    Big(BigInt),
+}
+
+impl Power {
+    fn from_bigint(v: BigInt) -> Power {
+        match v.to_u128() {
+            Some(s) => Power::Small(s),
+            None => Power::Big(v),
+        }
+    }
+
+    fn to_bigint(&self) -> BigInt {
+        match self {
+            Power::Small(s) => BigInt::from(*s),
+            Power::Big(b) => b.clone(),
+        }
+    }
+
+    /// `self + delta`, which may be zero or negative (the caller rejects those).
+    fn add(&self, delta: &BigInt) -> Sum {
+        if let (Power::Small(p), Some(d)) = (self, delta.to_i128()) {
+            let fast = if d >= 0 {
+                p.checked_add(d.unsigned_abs()).map(Sum::Positive)
+            } else {
+                match p.checked_sub(d.unsigned_abs()) {
+                    Some(0) => Some(Sum::Zero),
+                    Some(r) => Some(Sum::Positive(r)),
+                    None => Some(Sum::Negative),
+                }
+            };
+            if let Some(sum) = fast {
+                return sum;
+            }
+        }
+        let v = self.to_bigint() + delta;
+        match v.sign() {
+            Sign::NoSign => Sum::Zero,
+            Sign::Minus => Sum::Negative,
+            Sign::Plus => match v.to_u128() {
+                Some(s) => Sum::Positive(s),
+                None => Sum::PositiveBig(v),
+            },
+        }
+    }
+
+    /// The `big.Int` CBOR of this power: a 0x00 sign byte, then the big-endian magnitude.
+    fn encode(&self, e: &mut crate::cbor::Encoder) {
+        match self {
+            Power::Small(s) => {
+                let be = s.to_be_bytes();
+                let skip = (s.leading_zeros() / 8) as usize;
+                let mut out = [0u8; 17];
+                let mag = be.get(skip..).unwrap_or_default();
+                let n = mag.len() + 1;
+                if let Some(dst) = out.get_mut(1..n) {
+                    dst.copy_from_slice(mag);
+                }
+                e.bytes(out.get(..n).unwrap_or_default());
+            }
+            Power::Big(b) => crate::types::encode_bigint(b, e),
+        }
+    }
+}
+
+enum Sum {
+    Zero,
+    Negative,
+    Positive(u128),
+    PositiveBig(BigInt),
+}
+
+impl Ord for Power {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Power::Small(a), Power::Small(b)) => a.cmp(b),
+            (Power::Small(_), Power::Big(_)) => Ordering::Less,
+            (Power::Big(_), Power::Small(_)) => Ordering::Greater,
+            (Power::Big(a), Power::Big(b)) => a.cmp(b),
+        }
+    }
+}
+
+impl PartialOrd for Power {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Member {
-    power: BigInt,
+    power: Power,
     key: Vec<u8>,
     /// The entry's CBOR, `[ID, Power, PubKey]`, kept so a table's encoding is a concatenation.
     encoded: Vec<u8>,
 }
 
-fn encode_entry(id: u64, power: &BigInt, key: &[u8]) -> Vec<u8> {
-    PowerEntry {
-        id,
-        power: power.clone(),
-        pub_key: key.to_vec(),
-    }
-    .to_cbor()
+fn encode_entry(id: u64, power: &Power, key: &[u8]) -> Vec<u8> {
+    let mut e = crate::cbor::Encoder::new();
+    e.buf.reserve(key.len() + 32);
+    e.array(3);
+    e.u64(id);
+    power.encode(&mut e);
+    e.bytes(key);
+    e.into_bytes()
 }
 
 /// The power table in force, kept by participant so deltas apply in O(log n), with its go-f3
@@ -74,7 +171,7 @@ fn encode_entry(id: u64, power: &BigInt, key: &[u8]) -> Vec<u8> {
 #[derive(Debug, Clone)]
 pub struct PowerTable {
     members: BTreeMap<u64, Member>,
-    order: BTreeSet<(Reverse<BigInt>, u64)>,
+    order: BTreeSet<(Reverse<Power>, u64)>,
     encoded_len: usize,
     version: u64,
     cid: Option<Cid>,
@@ -93,12 +190,12 @@ impl PowerTable {
             entries: None,
         };
         for e in &initial.0 {
-            t.put(e.id, e.power.clone(), e.pub_key.clone());
+            t.put(e.id, Power::from_bigint(e.power.clone()), e.pub_key.clone());
         }
         t
     }
 
-    fn put(&mut self, id: u64, power: BigInt, key: Vec<u8>) {
+    fn put(&mut self, id: u64, power: Power, key: Vec<u8>) {
         self.remove(id);
         let encoded = encode_entry(id, &power, &key);
         self.encoded_len += encoded.len();
@@ -113,11 +210,11 @@ impl PowerTable {
         );
     }
 
-    fn remove(&mut self, id: u64) {
-        if let Some(m) = self.members.remove(&id) {
-            self.encoded_len -= m.encoded.len();
-            self.order.remove(&(Reverse(m.power), id));
-        }
+    fn remove(&mut self, id: u64) -> Option<Member> {
+        let m = self.members.remove(&id)?;
+        self.encoded_len -= m.encoded.len();
+        self.order.remove(&(Reverse(m.power.clone()), id));
+        Some(m)
     }
 
     /// Number of participants.
@@ -157,7 +254,7 @@ impl PowerTable {
                 .filter_map(|(_, id)| {
                     self.members.get(id).map(|m| PowerEntry {
                         id: *id,
-                        power: m.power.clone(),
+                        power: m.power.to_bigint(),
                         pub_key: m.key.clone(),
                     })
                 })
@@ -207,12 +304,12 @@ impl PowerTable {
                     d.signing_key.len() as u64,
                 )));
             }
-            let (mut power, mut key) = match self.members.get(&id) {
+            let sum = match self.members.get(&id) {
                 Some(m) => {
                     if m.key == d.signing_key {
                         return Err(Error::new(ErrorKind::DeltaUnchangedKey(id)));
                     }
-                    (m.power.clone(), m.key.clone())
+                    m.power.add(&d.power_delta)
                 }
                 None => {
                     if d.power_delta.sign() != Sign::Plus {
@@ -221,21 +318,27 @@ impl PowerTable {
                     if d.signing_key.is_empty() {
                         return Err(Error::new(ErrorKind::DeltaNewWithoutKey(id)));
                     }
-                    (BigInt::default(), Vec::new())
+                    Power::Small(0).add(&d.power_delta)
                 }
             };
-            power += &d.power_delta;
-            if !d.signing_key.is_empty() {
-                if power.sign() == Sign::NoSign {
-                    return Err(Error::new(ErrorKind::DeltaKeyOnRemoval(id)));
+            if !d.signing_key.is_empty() && matches!(sum, Sum::Zero) {
+                return Err(Error::new(ErrorKind::DeltaKeyOnRemoval(id)));
+            }
+            let power = match sum {
+                Sum::Zero => {
+                    let _ = self.remove(id);
+                    continue;
                 }
-                key.clone_from(&d.signing_key);
-            }
-            match power.sign() {
-                Sign::NoSign => self.remove(id),
-                Sign::Plus => self.put(id, power, key),
-                Sign::Minus => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
-            }
+                Sum::Negative => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
+                Sum::Positive(s) => Power::Small(s),
+                Sum::PositiveBig(b) => Power::Big(b),
+            };
+            let old_key = self.remove(id).map(|m| m.key);
+            let key = match old_key {
+                Some(k) if d.signing_key.is_empty() => k,
+                _ => d.signing_key.clone(),
+            };
+            self.put(id, power, key);
         }
         Ok(true)
     }
