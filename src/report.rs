@@ -407,11 +407,9 @@ impl Analysis {
 
     /// The `check --json` object.
     pub fn check_json(&self) -> Value {
-        let final_pt = self
-            .f3
-            .as_ref()
-            .and_then(|f| f.summary.as_ref())
-            .and_then(|s| s.final_power_table);
+        let summary = self.f3.as_ref().and_then(|f| f.summary.as_ref());
+        let final_pt = summary.and_then(|s| s.final_power_table);
+        let hashed = summary.map(|s| s.tables_hashed).unwrap_or_default();
         json!({
             "result": if self.is_valid() { "valid" } else { "invalid" },
             "level": self.level.map(Level::name),
@@ -419,6 +417,7 @@ impl Analysis {
             "compression": self.compression.name(),
             "f3": self.f3_json(),
             "final_power_table": cid_json(&final_pt),
+            "power_tables_hashed": {"tables": hashed.tables, "bytes": hashed.bytes},
             "errors": self.error.iter().map(error_json).collect::<Vec<_>>(),
         })
     }

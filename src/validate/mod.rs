@@ -105,6 +105,8 @@ pub struct Summary {
     pub certificates: u64,
     /// The power table CID after the last certificate's delta (levels `import` and `chain`).
     pub final_power_table: Option<Cid>,
+    /// Power table encodings hashed to check commitments.
+    pub tables_hashed: power::Hashed,
 }
 
 /// A streaming validator: feed it the header, each certificate, then call `finish`.
@@ -319,7 +321,7 @@ impl Validator {
                     self.last_checked = Some(key);
                     match self.pool.as_mut() {
                         Some(pool) => {
-                            let encoded = table.encoded();
+                            let encoded = table.encoded_for_hashing();
                             let context = Error::new(ErrorKind::Io(String::new()))
                                 .in_field(field)
                                 .in_instance(c.instance)
@@ -329,7 +331,7 @@ impl Validator {
                                 context,
                             );
                         }
-                        None => check_table_cid(&table.encoded(), expected)
+                        None => check_table_cid(&table.encoded_for_hashing(), expected)
                             .map_err(|e| e.in_field(field))?,
                     }
                 }
@@ -371,6 +373,11 @@ impl Validator {
         Ok(Summary {
             certificates: self.count,
             final_power_table: self.table.as_mut().map(PowerTable::cid),
+            tables_hashed: self
+                .table
+                .as_ref()
+                .map(PowerTable::hashed)
+                .unwrap_or_default(),
         })
     }
 }

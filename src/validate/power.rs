@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
 use cid::Cid;
 use num_bigint::{BigInt, Sign};
@@ -150,8 +150,6 @@ impl PartialOrd for Power {
 struct Member {
     power: Power,
     key: Vec<u8>,
-    /// The entry's CBOR, `[ID, Power, PubKey]`, kept so a table's encoding is a concatenation.
-    encoded: Vec<u8>,
 }
 
 fn encode_entry(id: u64, power: &Power, key: &[u8]) -> Vec<u8> {
@@ -164,30 +162,45 @@ fn encode_entry(id: u64, power: &Power, key: &[u8]) -> Vec<u8> {
     e.into_bytes()
 }
 
-/// The power table in force, kept by participant so deltas apply in O(log n), with its go-f3
-/// order maintained alongside (power descending, then ID ascending) and every entry's encoding
-/// cached, so the table's encoding is a concatenation in order and only changed entries are
-/// re-encoded. The CID is computed only when asked for and kept until the next change.
+/// The power table in force, kept by participant so deltas apply in O(1), with its go-f3 order
+/// maintained alongside (power descending, then ID ascending) holding every entry's encoding,
+/// so the table's encoding is one walk of the order and only changed entries are re-encoded.
+/// (Looking each entry up by participant during that walk cost as much as hashing the result
+/// at the `chain` level, where it happens after every certificate.) The CID is computed only
+/// when asked for and kept until the next change.
 #[derive(Debug, Clone)]
 pub struct PowerTable {
-    members: BTreeMap<u64, Member>,
-    order: BTreeSet<(Reverse<Power>, u64)>,
+    members: HashMap<u64, Member>,
+    /// Entry encodings, `[ID, Power, PubKey]`, in go-f3's order.
+    order: BTreeMap<(Reverse<Power>, u64), Vec<u8>>,
     encoded_len: usize,
     version: u64,
     cid: Option<Cid>,
     entries: Option<PowerEntries>,
+    hashed: Hashed,
+}
+
+/// How many table encodings were produced for hashing, and their total size: the work the
+/// `chain` level adds, reported so it can be compared with plain hashing of the same bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hashed {
+    /// Table encodings hashed.
+    pub tables: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 impl PowerTable {
     /// The table a header declares (already checked with [`check_table`]).
     pub fn new(initial: &PowerEntries) -> Self {
         let mut t = PowerTable {
-            members: BTreeMap::new(),
-            order: BTreeSet::new(),
+            members: HashMap::new(),
+            order: BTreeMap::new(),
             encoded_len: 0,
             version: 0,
             cid: None,
             entries: None,
+            hashed: Hashed::default(),
         };
         for e in &initial.0 {
             t.put(e.id, Power::from_bigint(e.power.clone()), e.pub_key.clone());
@@ -199,21 +212,15 @@ impl PowerTable {
         self.remove(id);
         let encoded = encode_entry(id, &power, &key);
         self.encoded_len += encoded.len();
-        self.order.insert((Reverse(power.clone()), id));
-        self.members.insert(
-            id,
-            Member {
-                power,
-                key,
-                encoded,
-            },
-        );
+        self.order.insert((Reverse(power.clone()), id), encoded);
+        self.members.insert(id, Member { power, key });
     }
 
     fn remove(&mut self, id: u64) -> Option<Member> {
         let m = self.members.remove(&id)?;
-        self.encoded_len -= m.encoded.len();
-        self.order.remove(&(Reverse(m.power.clone()), id));
+        if let Some(encoded) = self.order.remove(&(Reverse(m.power.clone()), id)) {
+            self.encoded_len -= encoded.len();
+        }
         Some(m)
     }
 
@@ -237,12 +244,23 @@ impl PowerTable {
         let mut e = crate::cbor::Encoder::new();
         e.buf.reserve(self.encoded_len + 9);
         e.array(self.members.len() as u64);
-        for (_, id) in &self.order {
-            if let Some(m) = self.members.get(id) {
-                e.buf.extend_from_slice(&m.encoded);
-            }
+        for encoded in self.order.values() {
+            e.buf.extend_from_slice(encoded);
         }
         e.into_bytes()
+    }
+
+    /// The encoding, counted as one to be hashed for a commitment (see [`Hashed`]).
+    pub fn encoded_for_hashing(&mut self) -> Vec<u8> {
+        let e = self.encoded();
+        self.hashed.tables += 1;
+        self.hashed.bytes += e.len() as u64;
+        e
+    }
+
+    /// The table encodings hashed so far.
+    pub fn hashed(&self) -> Hashed {
+        self.hashed
     }
 
     /// The table in go-f3's order.
@@ -250,7 +268,7 @@ impl PowerTable {
         if self.entries.is_none() {
             let v = self
                 .order
-                .iter()
+                .keys()
                 .filter_map(|(_, id)| {
                     self.members.get(id).map(|m| PowerEntry {
                         id: *id,
@@ -269,7 +287,7 @@ impl PowerTable {
         if let Some(c) = self.cid {
             return c;
         }
-        let c = crate::cids::cid_of(crate::cids::DAG_CBOR, &self.encoded());
+        let c = crate::cids::cid_of(crate::cids::DAG_CBOR, &self.encoded_for_hashing());
         self.cid = Some(c);
         c
     }
