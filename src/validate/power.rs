@@ -168,11 +168,19 @@ fn encode_entry(id: u64, power: &Power, key: &[u8]) -> Vec<u8> {
 /// (Looking each entry up by participant during that walk cost as much as hashing the result
 /// at the `chain` level, where it happens after every certificate.) The CID is computed only
 /// when asked for and kept until the next change.
+///
+/// The order is kept up to date only while it is used: when two deltas arrive with no use of
+/// the order between them (the `import` level, which hashes the table only at checkpoints),
+/// it is dropped, and rebuilt from the participants at the next use.
 #[derive(Debug, Clone)]
 pub struct PowerTable {
     members: HashMap<u64, Member>,
     /// Entry encodings, `[ID, Power, PubKey]`, in go-f3's order.
     order: BTreeMap<(Reverse<Power>, u64), Vec<u8>>,
+    /// Whether `order` is out of date (rebuilt at the next use).
+    stale: bool,
+    /// Whether `order` was used since the last delta.
+    used: bool,
     encoded_len: usize,
     version: u64,
     cid: Option<Cid>,
@@ -196,6 +204,8 @@ impl PowerTable {
         let mut t = PowerTable {
             members: HashMap::new(),
             order: BTreeMap::new(),
+            stale: false,
+            used: true,
             encoded_len: 0,
             version: 0,
             cid: None,
@@ -209,19 +219,37 @@ impl PowerTable {
     }
 
     fn put(&mut self, id: u64, power: Power, key: Vec<u8>) {
-        self.remove(id);
-        let encoded = encode_entry(id, &power, &key);
-        self.encoded_len += encoded.len();
-        self.order.insert((Reverse(power.clone()), id), encoded);
+        let _ = self.remove(id);
+        if !self.stale {
+            let encoded = encode_entry(id, &power, &key);
+            self.encoded_len += encoded.len();
+            self.order.insert((Reverse(power.clone()), id), encoded);
+        }
         self.members.insert(id, Member { power, key });
     }
 
     fn remove(&mut self, id: u64) -> Option<Member> {
         let m = self.members.remove(&id)?;
-        if let Some(encoded) = self.order.remove(&(Reverse(m.power.clone()), id)) {
-            self.encoded_len -= encoded.len();
+        if !self.stale {
+            if let Some(encoded) = self.order.remove(&(Reverse(m.power.clone()), id)) {
+                self.encoded_len -= encoded.len();
+            }
         }
         Some(m)
+    }
+
+    /// Brings the order up to date before a use.
+    fn refresh_order(&mut self) {
+        self.used = true;
+        if self.stale {
+            self.stale = false;
+            self.encoded_len = 0;
+            for (id, m) in &self.members {
+                let encoded = encode_entry(*id, &m.power, &m.key);
+                self.encoded_len += encoded.len();
+                self.order.insert((Reverse(m.power.clone()), *id), encoded);
+            }
+        }
     }
 
     /// Number of participants.
@@ -240,7 +268,8 @@ impl PowerTable {
     }
 
     /// The canonical CBOR of the table (`PowerEntries`, in go-f3's order).
-    pub fn encoded(&self) -> Vec<u8> {
+    pub fn encoded(&mut self) -> Vec<u8> {
+        self.refresh_order();
         let mut e = crate::cbor::Encoder::new();
         e.buf.reserve(self.encoded_len + 9);
         e.array(self.members.len() as u64);
@@ -266,6 +295,7 @@ impl PowerTable {
     /// The table in go-f3's order.
     pub fn entries(&mut self) -> &PowerEntries {
         if self.entries.is_none() {
+            self.refresh_order();
             let v = self
                 .order
                 .keys()
@@ -305,6 +335,11 @@ impl PowerTable {
         self.cid = None;
         self.entries = None;
         self.version += 1;
+        if !self.used && !self.stale {
+            self.stale = true;
+            self.order.clear();
+        }
+        self.used = false;
         let mut last: Option<u64> = None;
         for d in delta {
             let id = d.participant_id;
