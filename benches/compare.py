@@ -6,8 +6,12 @@ For every input it times, alternating the commands run by run and quoting median
   - frc0108 inspect (decode + F3 CID), and frc0108 check at each level;
   - go-f3's import into an in-memory datastore (f3harness import) and, for signed fixtures,
     go-f3's certificate validation (f3harness validate);
-and records each command's peak resident memory (GNU time's %M). It prints a table of
-throughputs and ratios and writes benches/RESULTS.md and benches/throughput.svg.
+  - plain blake2b-256 of as many bytes as the chain level hashes in power tables, in pieces of
+    the same size on two threads (examples/hash_floor): the floor for the chain level;
+and records each command's peak resident memory (GNU time's %M). It adds the in-process
+figures: the criterion medians of benches/snapshot.rs and benches/crypto.rs (run first by
+./scripts/bench.sh) beside go-f3's own in-process decode and import (f3harness bench) on the same
+file. It prints the tables and ratios and writes benches/RESULTS.md and benches/throughput.svg.
 
 Usage: benches/compare.py [--runs N] FILE [FILE ...]   (./scripts/bench.sh passes the inputs)
 """
@@ -22,6 +26,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRC = os.path.join(ROOT, "target/release/frc0108")
 HARNESS = os.path.join(ROOT, "target/f3harness")
+FLOOR = os.path.join(ROOT, "target/release/examples/hash_floor")
+CRITERION = os.path.join(ROOT, "target/criterion")
 NETWORK = "frc0108-vectors"
 
 
@@ -54,6 +60,32 @@ def measure(commands, runs):
             peaks[name] = max(peaks[name], kib)
             codes[name] = rc
     return {n: (statistics.median(samples[n]), peaks[n], codes[n]) for n in commands}
+
+
+def criterion_median(group, bench):
+    """The median of a criterion benchmark in seconds, or None if it has not been run."""
+    p = os.path.join(CRITERION, group, bench, "new", "estimates.json")
+    try:
+        with open(p) as f:
+            return json.load(f)["median"]["point_estimate"] / 1e9
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def tables_hashed(path):
+    """The power table bytes and count the chain level hashes on this file."""
+    out = subprocess.run([FRC, "check", "--json", "--level", "chain", path], capture_output=True, text=True, check=False)
+    v = json.loads(out.stdout).get("power_tables_hashed") or {}
+    return v.get("bytes", 0), v.get("tables", 0)
+
+
+def go_bench(path):
+    """go-f3's in-process decode and import seconds on this file (f3harness bench)."""
+    out = subprocess.run([HARNESS, "bench", path], capture_output=True, text=True, check=False)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {}
 
 
 def sidecar(path):
@@ -117,7 +149,7 @@ def main():
     if args[:1] == ["--runs"]:
         runs = int(args[1])
         args = args[2:]
-    rows, points = [], []
+    rows, points, hashed, inproc = [], [], {}, []
     for path in args:
         size = os.path.getsize(path)
         side = sidecar(path)
@@ -131,6 +163,12 @@ def main():
             "frc0108 check chain": [FRC, "check", "--level", "chain", path],
             "go-f3 import": [HARNESS, "import", path],
         }
+        tbytes, tcount = tables_hashed(path)
+        # Below ~50 MB of tables the chain level's time is mostly start-up: no floor to compare.
+        if tcount and tbytes >= 50_000_000:
+            piece = max(1, tbytes // tcount)
+            cmds["blake2b-256 of the chain level's tables, 2 threads"] = [FLOOR, str(tbytes), str(piece), "2"]
+            hashed[os.path.basename(path)] = (tbytes, tcount)
         if signed:
             cmds["frc0108 check crypto"] = [FRC, "check", "--level", "crypto", "--network", NETWORK, path]
             cmds["go-f3 validate"] = [HARNESS, "validate", path, "--network", NETWORK]
@@ -138,8 +176,23 @@ def main():
         name = os.path.basename(path)
         for op, (sec, kib, rc) in r.items():
             rows.append((name, size, n, op, sec, kib, rc))
-            if not op.endswith("validate") and not op.endswith("crypto"):
+            if not op.endswith("validate") and not op.endswith("crypto") and not op.startswith("blake2b-256 of"):
                 points.append((size, op, size / sec / 1e6))
+        group = os.path.splitext(name)[0]
+        if criterion_median(group, "decode") is not None:
+            gb = go_bench(path)
+            for op, bench, go_key in [
+                ("decode", "decode", "decode_seconds"),
+                ("decode + F3 CID", "decode+cid", None),
+                ("check structure", "check/structure", None),
+                ("check import / go-f3 import", "check/import", "import_seconds"),
+                ("check chain", "check/chain", None),
+                ("check crypto", "check/crypto", None),
+                ("encode", "encode", None),
+            ]:
+                sec = criterion_median(group, bench)
+                if sec is not None:
+                    inproc.append((name, size, n, op, sec, gb.get(go_key) if go_key else None))
         print(f"measured {name}", file=sys.stderr)
 
     def get(name, op):
@@ -165,7 +218,33 @@ def main():
     lines.append("|---|---|---|---|---|---|---|---|")
     for name, size, n, op, sec, kib, rc in rows:
         flag = "" if rc == 0 else f" (exit {rc})"
+        if op.startswith("blake2b-256 of"):  # its bytes are not the file's: see the ratios
+            lines.append(f"| {name} | {size/1e6:.1f} | {n} | {op}{flag} | {sec:.3f} | | | {kib/1024:.1f} |")
+            continue
         lines.append(f"| {name} | {size/1e6:.1f} | {n} | {op}{flag} | {sec:.3f} | {size/sec/1e6:.1f} | {n/sec:.0f} | {kib/1024:.1f} |")
+    if inproc:
+        lines.append("\n## In process\n")
+        lines.append("criterion medians of `benches/snapshot.rs` (input already in memory) beside go-f3's own "
+                     "in-process decode and import of the same bytes (`f3harness bench`, one run).\n")
+        lines.append("| file | operation | frc0108 seconds | MB/s | certificates/s | go-f3 seconds | go-f3 / frc0108 |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for name, size, n, op, sec, go in inproc:
+            g = f"{go:.3f} | {go/sec:.2f}x" if go else "| "
+            lines.append(f"| {name} | {op} | {sec:.4f} | {size/sec/1e6:.1f} | {n/sec:.0f} | {g} |")
+    split = [(b, criterion_median("crypto-10-signers", b)) for b in
+             ["hash-to-g2", "aggregate-keys-msm", "verify-hash-and-pairing", "signature-subgroup-check",
+              "bdn-weights-per-table", "decompress-keys-per-table"]]
+    if all(v is not None for _, v in split):
+        lines.append("\n## Where a signature check's time goes\n")
+        lines.append("criterion medians of `benches/crypto.rs`, one certificate signed by 10 of a 100-entry table. "
+                     "`verify` is hashing the payload to G2 plus the two pairings; the pairings alone are "
+                     "`verify` less `hash-to-g2`. Per-table costs are paid once per power table change.\n")
+        lines.append("| step | milliseconds |")
+        lines.append("|---|---|")
+        d = dict(split)
+        for b, v in split:
+            lines.append(f"| {b} | {v*1e3:.3f} |")
+        lines.append(f"| pairings (verify less hash-to-g2) | {(d['verify-hash-and-pairing']-d['hash-to-g2'])*1e3:.3f} |")
     lines.append("\n## Ratios\n")
     lines.append("| file | ratio | value | target |")
     lines.append("|---|---|---|---|")
@@ -180,8 +259,19 @@ def main():
         if cr and gv:
             lines.append(f"| {name} | go-f3 validate time / frc0108 crypto-level time | {gv[4]/cr[4]:.2f}x | at least 1.5x |")
         ch = get(name, "frc0108 check chain")
+        fl = get(name, "blake2b-256 of the chain level's tables, 2 threads")
+        if ch and fl and name in hashed:
+            tb, tc = hashed[name]
+            lines.append(f"| {name} | chain level: {tc} power tables, {tb/1e9:.2f} GB hashed in {ch[4]:.2f} s "
+                         f"({tb/ch[4]/1e6:.0f} MB/s); plain blake2b-256 on two threads: {fl[4]:.2f} s "
+                         f"({tb/fl[4]/1e6:.0f} MB/s) | {fl[4]/ch[4]:.0%} | at least 60% |")
         if ch:
             lines.append(f"| {name} | peak memory of check --level chain | {ch[5]/1024:.1f} MiB | at most 64 MiB |")
+    peaks = [(r[1], r[5]) for r in rows if r[3] == "frc0108 check chain"]
+    if len(peaks) > 1:
+        (s0, k0), (s1, k1) = min(peaks), max(peaks)
+        lines.append(f"| all | peak memory of check --level chain from {s0/1e6:.1f} MB to {s1/1e6:.1f} MB "
+                     f"({s1/s0:.0f}x the bytes) | {k0/1024:.1f} to {k1/1024:.1f} MiB | flat |")
     lines.append("\n![throughput against snapshot size](throughput.svg)\n")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(ROOT, "benches/RESULTS.md"), "w") as f:
