@@ -2,7 +2,7 @@
 //! arguments, opens input, shows progress, and prints what the library reports.
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -245,14 +245,12 @@ impl From<LevelArg> for Level {
     }
 }
 
+/// The input, read a few MiB ahead on a thread of its own.
 fn open(path: &str) -> io::Result<Box<dyn Read>> {
     if path == "-" {
-        Ok(Box::new(io::stdin().lock()))
+        Ok(Box::new(frc0108::framing::Prefetch::new(io::stdin())))
     } else {
-        Ok(Box::new(BufReader::with_capacity(
-            1 << 20,
-            File::open(path)?,
-        )))
+        Ok(Box::new(frc0108::framing::Prefetch::new(File::open(path)?)))
     }
 }
 
