@@ -258,6 +258,23 @@ func runImport(args []string) int {
 	return 0
 }
 
+// runImportBatch imports each file in turn, each in a child process of its
+// own as import does, and prints one JSON line per file, naming it: one call
+// for a whole batch of differential cases.
+func runImportBatch(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: import-batch FILE [FILE ...]")
+		return 2
+	}
+	for _, f := range args {
+		printJSONLine(struct {
+			File string `json:"file"`
+			outcome
+		}{f, importViaChild([]string{f})})
+	}
+	return 0
+}
+
 func importViaChild(args []string) outcome {
 	exe, err := os.Executable()
 	if err != nil {

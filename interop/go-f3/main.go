@@ -17,6 +17,7 @@ commands:
   import FILE [--manifest FILE] [--reopen]
                                      go-f3's ImportSnapshotToDatastore (raw F3Data or CAR);
                                      --reopen then opens the imported store as a node would
+  import-batch FILE [FILE ...]       import for each file, one JSON line each (with "file")
   validate FILE [--network NAME]     go-f3's ValidateFinalityCertificates over the chain
   bench FILE [--validate] [--network NAME]
                                      decode/import (and validation) throughput
@@ -38,6 +39,8 @@ func run(cmd string, args []string) int {
 		return runGenScale(args)
 	case "import":
 		return runImport(args)
+	case "import-batch":
+		return runImportBatch(args)
 	case importChildCmd:
 		return runImportChild(args)
 	case "validate":
