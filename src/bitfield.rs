@@ -99,6 +99,49 @@ fn non_canonical() -> Error {
     Error::new(ErrorKind::BitfieldNonCanonical)
 }
 
+/// One run's length, in its shortest form: `1` is a run of one, `01` and 4 bits a run of 2 to
+/// 15, `00` and a LEB128 varint a run of 16 or more.
+#[inline(always)]
+fn run_length(b: &mut Bits<'_>) -> Result<u64> {
+    let head = b.peek(6);
+    if head & 1 == 1 {
+        b.consume(1);
+        return Ok(1);
+    }
+    if head & 2 == 2 {
+        b.consume(6);
+        let n = head >> 2;
+        if n < 2 {
+            return Err(non_canonical());
+        }
+        return Ok(n);
+    }
+    b.consume(2);
+    let mut v = 0u64;
+    let mut shift = 0u32;
+    loop {
+        let byte = b.read(8);
+        if shift == 63 && byte > 1 {
+            return Err(malformed("run length overflows 64 bits"));
+        }
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            if byte == 0 && shift > 0 {
+                return Err(non_canonical());
+            }
+            break;
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err(malformed("run length varint is too long"));
+        }
+    }
+    if v < 16 {
+        return Err(non_canonical());
+    }
+    Ok(v)
+}
+
 impl Runs {
     /// Decodes canonical RLE+ bytes.
     pub fn decode(bytes: &[u8]) -> Result<Runs> {
@@ -115,65 +158,33 @@ impl Runs {
         if b.read(2) != 0 {
             return Err(malformed("unsupported version"));
         }
-        let mut ones = b.read(1) == 1;
+        let starts_with_ones = b.read(1) == 1;
         let mut index = 0u64;
         // A run of ones takes at least one bit, and one of zeros another: at most four per byte.
         let mut ranges = Vec::with_capacity((bytes.len() * 4).min(4096));
-        let mut last_was_ones = false;
-        while b.pos <= end {
-            // A run's prefix and, for a short run, its four bits: `1`, or `01` then 4 bits.
-            let head = b.peek(6);
-            let len = if head & 1 == 1 {
-                b.consume(1);
-                1
-            } else if head & 2 == 2 {
-                b.consume(6);
-                let n = head >> 2;
-                if n < 2 {
-                    return Err(non_canonical());
-                }
-                n
-            } else {
-                b.consume(2);
-                let mut v = 0u64;
-                let mut shift = 0u32;
-                loop {
-                    let byte = b.read(8);
-                    if shift == 63 && byte > 1 {
-                        return Err(malformed("run length overflows 64 bits"));
-                    }
-                    v |= u64::from(byte & 0x7f) << shift;
-                    if byte & 0x80 == 0 {
-                        if byte == 0 && shift > 0 {
-                            return Err(non_canonical());
-                        }
-                        break;
-                    }
-                    shift += 7;
-                    if shift > 63 {
-                        return Err(malformed("run length varint is too long"));
-                    }
-                }
-                if v < 16 {
-                    return Err(non_canonical());
-                }
-                v
-            };
-            let next = index
-                .checked_add(len)
-                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
-            if ones {
-                ranges.push(index..next);
+        if !starts_with_ones {
+            if b.pos > end {
+                return Err(non_canonical());
             }
-            index = next;
-            last_was_ones = ones;
-            ones = !ones;
+            index = run_length(&mut b)?;
         }
-        if !last_was_ones {
-            // A trailing run of zeros (or no run at all).
-            return Err(non_canonical());
+        // Runs alternate, ones then zeros; the last must be a run of ones.
+        loop {
+            if b.pos > end {
+                // A trailing run of zeros (or no run at all).
+                return Err(non_canonical());
+            }
+            let next = index
+                .checked_add(run_length(&mut b)?)
+                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+            ranges.push(index..next);
+            if b.pos > end {
+                return Ok(Runs { ranges });
+            }
+            index = next
+                .checked_add(run_length(&mut b)?)
+                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
         }
-        Ok(Runs { ranges })
     }
 
     /// The set of `indexes` (any order, repeats allowed).
