@@ -21,6 +21,8 @@ if [ -f interop/go-f3/go.mod ]; then
   FRC0108_F3HARNESS="$PWD/target/f3harness" cargo test --quiet --test interop --test vectors -- --include-ignored 2>&1 | tee target/interop-tests.log
   echo "== the corpus through go-f3 (divergences expected; the matrix above must be current)"
   cargo run --quiet --release -- vectors run --adapter "$PWD/target/f3harness import {}" --junit target/go-f3-import.xml | tail -1 || true
+  echo "== differential against go-f3 (structure-aware cases, a fixed seed; any finding fails)"
+  cargo run --quiet --release --example differential -- 500 1 | tail -1
 fi
 
 echo "== fuzz smoke (every target, ${FUZZ_SECONDS:-45}s each, tight memory limits)"
