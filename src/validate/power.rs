@@ -122,6 +122,7 @@ impl Power {
     }
 }
 
+/// A power after a delta: what go-f3's rules do next depends on its sign.
 enum Sum {
     Zero,
     Negative,
