@@ -222,7 +222,7 @@ impl Runs {
             w.len(r.end - r.start);
             cursor = r.end;
         }
-        let mut out = w.out;
+        let mut out = w.finish();
         while out.last() == Some(&0) {
             out.pop();
         }
@@ -250,34 +250,30 @@ impl Runs {
     }
 }
 
+/// Bits least significant first, gathered in a word and written a byte at a time.
 #[derive(Default)]
 struct Writer {
     out: Vec<u8>,
-    nbits: u64,
+    acc: u64,
+    nacc: u32,
 }
 
 impl Writer {
+    /// Appends the low `n` (at most 32) bits of `v`.
     fn bits(&mut self, v: u64, n: u32) {
-        for i in 0..n {
-            if self.nbits % 8 == 0 {
-                self.out.push(0);
-            }
-            if (v >> i) & 1 == 1 {
-                if let Some(b) = self.out.last_mut() {
-                    *b |= 1 << (self.nbits % 8);
-                }
-            }
-            self.nbits += 1;
+        self.acc |= (v & ((1u64 << n) - 1)) << self.nacc;
+        self.nacc += n;
+        while self.nacc >= 8 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.nacc -= 8;
         }
     }
 
     fn len(&mut self, n: u64) {
         match n {
             1 => self.bits(1, 1),
-            2..=15 => {
-                self.bits(0b10, 2);
-                self.bits(n, 4);
-            }
+            2..=15 => self.bits(0b10 | (n << 2), 6),
             _ => {
                 self.bits(0, 2);
                 let mut v = n;
@@ -294,6 +290,14 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// The bytes written, the last one padded with zeros.
+    fn finish(mut self) -> Vec<u8> {
+        if self.nacc > 0 {
+            self.out.push(self.acc as u8);
+        }
+        self.out
     }
 }
 
