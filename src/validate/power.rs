@@ -80,11 +80,12 @@ impl Power {
     fn add(&self, delta: &BigInt) -> Sum {
         if let (Power::Small(p), Some(d)) = (self, delta.to_i128()) {
             let fast = if d >= 0 {
-                p.checked_add(d.unsigned_abs()).map(Sum::Positive)
+                p.checked_add(d.unsigned_abs())
+                    .map(|r| Sum::Positive(Power::Small(r)))
             } else {
                 match p.checked_sub(d.unsigned_abs()) {
                     Some(0) => Some(Sum::Zero),
-                    Some(r) => Some(Sum::Positive(r)),
+                    Some(r) => Some(Sum::Positive(Power::Small(r))),
                     None => Some(Sum::Negative),
                 }
             };
@@ -96,10 +97,7 @@ impl Power {
         match v.sign() {
             Sign::NoSign => Sum::Zero,
             Sign::Minus => Sum::Negative,
-            Sign::Plus => match v.to_u128() {
-                Some(s) => Sum::Positive(s),
-                None => Sum::PositiveBig(v),
-            },
+            Sign::Plus => Sum::Positive(Power::from_bigint(v)),
         }
     }
 
@@ -126,8 +124,7 @@ impl Power {
 enum Sum {
     Zero,
     Negative,
-    Positive(u128),
-    PositiveBig(BigInt),
+    Positive(Power),
 }
 
 impl Ord for Power {
@@ -161,6 +158,19 @@ fn encode_entry(id: u64, power: &Power, key: &[u8]) -> Vec<u8> {
     power.encode(&mut e);
     e.bytes(key);
     e.into_bytes()
+}
+
+/// Adds a participant's entry encoding to the table order.
+fn order_insert(
+    order: &mut BTreeMap<(Reverse<Power>, u64), Vec<u8>>,
+    encoded_len: &mut usize,
+    id: u64,
+    power: &Power,
+    key: &[u8],
+) {
+    let encoded = encode_entry(id, power, key);
+    *encoded_len += encoded.len();
+    order.insert((Reverse(power.clone()), id), encoded);
 }
 
 /// The power table in force, kept by participant so deltas apply in O(1), with its go-f3 order
@@ -222,9 +232,7 @@ impl PowerTable {
     fn put(&mut self, id: u64, power: Power, key: Vec<u8>) {
         let _ = self.remove(id);
         if !self.stale {
-            let encoded = encode_entry(id, &power, &key);
-            self.encoded_len += encoded.len();
-            self.order.insert((Reverse(power.clone()), id), encoded);
+            order_insert(&mut self.order, &mut self.encoded_len, id, &power, &key);
         }
         self.members.insert(id, Member { power, key });
     }
@@ -246,9 +254,13 @@ impl PowerTable {
             self.stale = false;
             self.encoded_len = 0;
             for (id, m) in &self.members {
-                let encoded = encode_entry(*id, &m.power, &m.key);
-                self.encoded_len += encoded.len();
-                self.order.insert((Reverse(m.power.clone()), *id), encoded);
+                order_insert(
+                    &mut self.order,
+                    &mut self.encoded_len,
+                    *id,
+                    &m.power,
+                    &m.key,
+                );
             }
         }
     }
@@ -384,8 +396,7 @@ impl PowerTable {
                     continue;
                 }
                 Sum::Negative => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
-                Sum::Positive(s) => Power::Small(s),
-                Sum::PositiveBig(b) => Power::Big(b),
+                Sum::Positive(p) => p,
             };
             let old_key = self.remove(id).map(|m| m.key);
             let key = match old_key {
