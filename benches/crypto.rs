@@ -12,8 +12,8 @@ use frc0108::validate::crypto::{bdn_weights, signing_payload, DST};
 fn bench(c: &mut Criterion) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/go-f3/large.f3");
     let bytes = std::fs::read(path).expect("vectors/go-f3/large.f3");
-    let mut r = F3DataReader::new(&bytes[..]);
-    let header = r.header().expect("header").value;
+    let mut r = F3DataReader::new(&bytes[..]).expect("header");
+    let header = r.header().value.clone();
     let cert = r.next().expect("a certificate").expect("decodes").value;
     let table = &header.initial_power_table.0;
     let raw: Vec<&[u8]> = table.iter().map(|e| e.pub_key.as_slice()).collect();

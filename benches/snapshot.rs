@@ -30,9 +30,7 @@ fn inputs() -> Vec<(String, Vec<u8>, bool)> {
 }
 
 fn decode(bytes: &[u8]) -> usize {
-    let mut r = F3DataReader::new(bytes);
-    let _ = r.header();
-    r.by_ref().filter(Result::is_ok).count()
+    F3DataReader::new(bytes).map_or(0, |r| r.filter(Result::is_ok).count())
 }
 
 fn bench(c: &mut Criterion) {
@@ -44,8 +42,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function("decode", |b| b.iter(|| decode(&bytes)));
         g.bench_function("decode+cid", |b| {
             b.iter(|| {
-                let mut r = F3DataReader::new(&bytes[..]);
-                let _ = r.header();
+                let mut r = F3DataReader::new(&bytes[..]).expect("header");
                 let n = r.by_ref().filter(Result::is_ok).count();
                 (n, r.cid())
             })
@@ -67,8 +64,8 @@ fn bench(c: &mut Criterion) {
                 })
             });
         }
-        let mut r = F3DataReader::new(&bytes[..]);
-        let header = r.header().map(|b| b.value).expect("header");
+        let mut r = F3DataReader::new(&bytes[..]).expect("header");
+        let header = r.header().value.clone();
         let certs: Vec<_> = r.by_ref().filter_map(|b| b.ok().map(|b| b.value)).collect();
         g.bench_function("encode", |b| b.iter(|| f3data::encode(&header, &certs)));
         g.bench_function("encode-blocks", |b| {

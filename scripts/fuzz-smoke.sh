@@ -10,9 +10,9 @@ seconds="${FUZZ_SECONDS:-60}"
 max_len="${FUZZ_MAX_LEN:-131072}"
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-cargo run --quiet --example fuzz_seeds -- fuzz/corpus
+cargo run --quiet --features fuzzing --example fuzz_seeds -- fuzz/corpus
 (cd fuzz && cargo fuzz build -O)
-targets=$(cargo run --quiet --example fuzz_seeds -- --list 2>/dev/null || true)
+targets=$(cargo run --quiet --features fuzzing --example fuzz_seeds -- --list 2>/dev/null || true)
 [ -n "$targets" ] || targets="f3data_stream certificate header car_snapshot check round_trip structured"
 mkdir -p target/fuzz-logs
 for t in $targets; do

@@ -221,7 +221,7 @@ impl<'a> Decoder<'a> {
         let at = self.pos;
         let len = self.expect_major(major::MAP, "map")?;
         if len > max {
-            return Err(self.err(ErrorKind::CborArrayTooLong { len, max }, at));
+            return Err(self.err(ErrorKind::CborMapTooLong { len, max }, at));
         }
         Ok(len)
     }

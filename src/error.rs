@@ -116,6 +116,14 @@ pub enum ErrorKind {
         /// The schema's maximum.
         max: u64,
     },
+    /// A map with more entries than the schema allows.
+    #[error("map of {len} entries exceeds the maximum of {max}")]
+    CborMapTooLong {
+        /// Declared number of entries.
+        len: u64,
+        /// The schema's maximum.
+        max: u64,
+    },
     /// A signed integer outside the range of int64.
     #[error("integer is outside the range of int64")]
     CborIntegerOverflow,
@@ -421,15 +429,24 @@ pub enum ErrorKind {
     SignatureMalformed(String),
 
     // --- input and output ---
-    /// An I/O error reading the input.
+    /// Reading the input (or writing the output) failed: the input could not be judged.
     #[error("I/O error: {0}")]
     Io(String),
-    /// zstd decompression failed.
+    /// The zstd stream is corrupt or asks for more than the decoder allows.
     #[error("zstd decompression failed: {0}")]
     Zstd(String),
+    /// A bug in this reader, never an input's doing: the input could not be judged.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ErrorKind {
+    /// Whether this is a verdict on the input (it breaks a rule), rather than a failure to read
+    /// or judge it ([`ErrorKind::Io`], [`ErrorKind::Internal`]).
+    pub fn is_verdict(&self) -> bool {
+        !matches!(self, ErrorKind::Io(_) | ErrorKind::Internal(_))
+    }
+
     /// The stable machine-readable code of this kind of error.
     pub fn code(&self) -> &'static str {
         use ErrorKind::*;
@@ -450,6 +467,7 @@ impl ErrorKind {
             CborBytesTooLong { .. } => "cbor-bytes-too-long",
             CborBytesWrongLength { .. } => "cbor-bytes-wrong-length",
             CborArrayTooLong { .. } => "cbor-array-too-long",
+            CborMapTooLong { .. } => "cbor-map-too-long",
             CborIntegerOverflow => "cbor-integer-overflow",
             CborUnexpectedKey(_) => "cbor-unexpected-key",
             CborMissingKey(_) => "cbor-missing-key",
@@ -514,6 +532,7 @@ impl ErrorKind {
             SignatureMalformed(_) => "signature-malformed",
             Io(_) => "io",
             Zstd(_) => "zstd",
+            Internal(_) => "internal",
         }
     }
 }

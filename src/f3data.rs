@@ -48,33 +48,78 @@ pub struct Block<T> {
     pub value: T,
 }
 
-/// A streaming F3Data reader. Call [`F3DataReader::header`] first, then iterate certificates.
+/// A streaming F3Data reader: [`F3DataReader::new`] reads the header block, then the reader
+/// iterates over the certificates, one block in memory at a time.
 ///
 /// After the first error the reader is exhausted. When it has returned `None` the whole input
 /// has been read and [`F3DataReader::cid`] is the CID of the F3 data.
+///
+/// ```
+/// use frc0108::f3data::{encode, F3DataReader};
+/// # use frc0108::{F3SnapshotHeader, PowerEntries, PowerEntry};
+/// # let header = F3SnapshotHeader {
+/// #     version: 1,
+/// #     first_instance: 0,
+/// #     latest_instance: 0,
+/// #     initial_power_table: PowerEntries(vec![PowerEntry {
+/// #         id: 1000,
+/// #         power: 1.into(),
+/// #         pub_key: vec![0xaa; 48],
+/// #     }]),
+/// # };
+/// let (bytes, cid) = encode(&header, &[]);
+/// let mut reader = F3DataReader::new(&bytes[..])?;
+/// assert_eq!(reader.header().value.first_instance, 0);
+/// for certificate in reader.by_ref() {
+///     let certificate = certificate?;
+///     println!("instance {}", certificate.value.instance);
+/// }
+/// assert_eq!(reader.cid(), cid);
+/// # Ok::<(), frc0108::Error>(())
+/// ```
 pub struct F3DataReader<R: Read> {
     inner: HashingReader<R>,
     base: u64,
     buf: Vec<u8>,
-    header_read: bool,
+    header: Block<F3SnapshotHeader>,
     done: bool,
 }
 
 impl<R: Read> F3DataReader<R> {
-    /// A reader over `r`.
-    pub fn new(r: R) -> Self {
+    /// Reads the header block from `r`; the certificates follow by iteration.
+    pub fn new(r: R) -> Result<Self> {
         Self::with_base(r, 0)
     }
 
-    /// A reader whose error offsets are shifted by `base` (the F3 block's offset in a CAR).
-    pub fn with_base(r: R, base: u64) -> Self {
-        F3DataReader {
-            inner: HashingReader::new(r),
+    /// As [`F3DataReader::new`], with error offsets shifted by `base` (the F3 block's offset
+    /// in a CAR).
+    pub fn with_base(r: R, base: u64) -> Result<Self> {
+        let mut inner = HashingReader::new(r);
+        let mut buf = Vec::new();
+        let Some((offset, len)) = frame(
+            &mut inner,
             base,
-            buf: Vec::new(),
-            header_read: false,
+            &mut buf,
+            MAX_HEADER_LEN,
+            "F3SnapshotHeader",
+        )?
+        else {
+            return Err(Error::at(ErrorKind::VarintTruncated, base).in_field("F3SnapshotHeader"));
+        };
+        let value = F3SnapshotHeader::from_cbor(&buf)
+            .map_err(|e| e.shifted(body_base(base, offset, len)))?;
+        Ok(F3DataReader {
+            inner,
+            base,
+            buf,
+            header: Block { offset, len, value },
             done: false,
-        }
+        })
+    }
+
+    /// The header block.
+    pub fn header(&self) -> &Block<F3SnapshotHeader> {
+        &self.header
     }
 
     /// Bytes consumed so far.
@@ -92,7 +137,8 @@ impl<R: Read> F3DataReader<R> {
         self.done
     }
 
-    /// The CBOR body of the last block read, as it was in the input.
+    /// The CBOR body of the last block read (the header until a certificate is read), as it
+    /// was in the input.
     pub fn last_block_bytes(&self) -> &[u8] {
         &self.buf
     }
@@ -102,69 +148,58 @@ impl<R: Read> F3DataReader<R> {
         self.inner.into_inner()
     }
 
-    /// Reads the next frame into `self.buf`. `Ok(None)` at a clean end of input.
-    fn frame(&mut self, limit: u64, what: &'static str) -> Result<Option<(u64, u64)>> {
-        let offset = self.inner.count();
-        let abs = self.base + offset;
-        let Some((len, _)) = read_uvarint(&mut self.inner).map_err(|e| e.shifted(abs))? else {
-            return Ok(None);
-        };
-        if len == 0 {
-            return Err(Error::at(ErrorKind::BlockEmpty, abs));
-        }
-        if len > limit {
-            return Err(Error::at(
-                ErrorKind::BlockTooLarge {
-                    declared: len,
-                    limit,
-                    what,
-                },
-                abs,
-            ));
-        }
-        read_exact_growing(&mut self.inner, len, &mut self.buf).map_err(|e| e.at_offset(abs))?;
-        Ok(Some((offset, len)))
-    }
-
-    fn body_base(&self, offset: u64, len: u64) -> u64 {
-        // The body starts after the prefix; the prefix of `len` is minimal, so its size is known.
-        let mut p = Vec::new();
-        crate::framing::encode_uvarint(len, &mut p);
-        self.base + offset + p.len() as u64
-    }
-
-    /// Reads and decodes the header block. Must be called once, before any certificate.
-    pub fn header(&mut self) -> Result<Block<F3SnapshotHeader>> {
-        if self.header_read || self.done {
-            return Err(Error::new(ErrorKind::Io("header already read".into())));
-        }
-        self.header_read = true;
-        let r = self.read_header();
-        if r.is_err() {
-            self.done = true;
-        }
-        r
-    }
-
-    fn read_header(&mut self) -> Result<Block<F3SnapshotHeader>> {
-        let Some((offset, len)) = self.frame(MAX_HEADER_LEN, "F3SnapshotHeader")? else {
-            return Err(
-                Error::at(ErrorKind::VarintTruncated, self.base).in_field("F3SnapshotHeader")
-            );
-        };
-        let base = self.body_base(offset, len);
-        let value = F3SnapshotHeader::from_cbor(&self.buf).map_err(|e| e.shifted(base))?;
-        Ok(Block { offset, len, value })
-    }
-
     fn read_certificate(&mut self) -> Result<Option<Block<FinalityCertificate>>> {
-        let Some((offset, len)) = self.frame(MAX_CERTIFICATE_LEN, "FinalityCertificate")? else {
+        let Some((offset, len)) = frame(
+            &mut self.inner,
+            self.base,
+            &mut self.buf,
+            MAX_CERTIFICATE_LEN,
+            "FinalityCertificate",
+        )?
+        else {
             return Ok(None);
         };
-        let base = self.body_base(offset, len);
-        let value = FinalityCertificate::from_cbor(&self.buf).map_err(|e| e.shifted(base))?;
+        let value = FinalityCertificate::from_cbor(&self.buf)
+            .map_err(|e| e.shifted(body_base(self.base, offset, len)))?;
         Ok(Some(Block { offset, len, value }))
     }
+}
+
+/// Reads the next frame into `buf`: `Ok(None)` at a clean end of input, else the frame's
+/// offset in the stream and its body's length.
+fn frame<R: Read>(
+    inner: &mut HashingReader<R>,
+    base: u64,
+    buf: &mut Vec<u8>,
+    limit: u64,
+    what: &'static str,
+) -> Result<Option<(u64, u64)>> {
+    let offset = inner.count();
+    let abs = base + offset;
+    let Some((len, _)) = read_uvarint(inner).map_err(|e| e.shifted(abs))? else {
+        return Ok(None);
+    };
+    if len == 0 {
+        return Err(Error::at(ErrorKind::BlockEmpty, abs));
+    }
+    if len > limit {
+        return Err(Error::at(
+            ErrorKind::BlockTooLarge {
+                declared: len,
+                limit,
+                what,
+            },
+            abs,
+        ));
+    }
+    read_exact_growing(inner, len, buf).map_err(|e| e.at_offset(abs))?;
+    Ok(Some((offset, len)))
+}
+
+/// Absolute offset of the body of the frame at `offset` whose body is `len` bytes: the prefix
+/// of `len` is minimal (the reader refuses any other), so its size follows from `len`.
+fn body_base(base: u64, offset: u64, len: u64) -> u64 {
+    base + offset + crate::framing::uvarint_len(len) as u64
 }
 
 impl<R: Read> Iterator for F3DataReader<R> {
@@ -173,12 +208,6 @@ impl<R: Read> Iterator for F3DataReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
-        }
-        if !self.header_read {
-            self.done = true;
-            return Some(Err(Error::new(ErrorKind::Io(
-                "F3DataReader::header must be read before the certificates".into(),
-            ))));
         }
         match self.read_certificate() {
             Ok(Some(b)) => Some(Ok(b)),

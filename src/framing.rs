@@ -22,6 +22,12 @@ pub fn encode_uvarint(mut value: u64, out: &mut Vec<u8>) {
     out.push(value as u8);
 }
 
+/// The length of the minimal uvarint encoding of `value`.
+pub fn uvarint_len(value: u64) -> usize {
+    // Seven bits a byte; zero still takes one byte.
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 /// Writes the minimal uvarint encoding of `value`.
 pub fn write_uvarint<W: Write + ?Sized>(w: &mut W, value: u64) -> io::Result<usize> {
     let mut buf = Vec::with_capacity(MAX_VARINT_LEN);
@@ -387,6 +393,7 @@ mod tests {
             let mut b = Vec::new();
             encode_uvarint(v, &mut b);
             assert_eq!(decode_uvarint(&b).unwrap(), Some((v, b.len())));
+            assert_eq!(uvarint_len(v), b.len());
         }
         assert_eq!(decode_uvarint(&[]).unwrap(), None);
         let code = |b: &[u8]| decode_uvarint(b).unwrap_err().code();

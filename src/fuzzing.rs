@@ -59,8 +59,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
 /// into `("header" | "certificate", body)` pairs, for seeding the block targets.
 pub fn blocks(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let mut out = Vec::new();
-    let mut r = F3DataReader::new(data);
-    if r.header().is_ok() {
+    if let Ok(mut r) = F3DataReader::new(data) {
         out.push(("header", r.last_block_bytes().to_vec()));
         while let Some(Ok(_)) = r.next() {
             out.push(("certificate", r.last_block_bytes().to_vec()));
@@ -71,9 +70,8 @@ pub fn blocks(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
 
 /// The F3Data stream reader, no validation.
 pub fn f3data_stream(data: &[u8]) {
-    let mut r = F3DataReader::new(data);
-    if r.header().is_ok() {
-        for b in r.by_ref() {
+    if let Ok(r) = F3DataReader::new(data) {
+        for b in r {
             if b.is_err() {
                 break;
             }
@@ -125,8 +123,10 @@ pub fn check(data: &[u8]) {
 
 /// A stream the reader accepts re-encodes to itself and decodes again to the same values.
 pub fn round_trip(data: &[u8]) {
-    let mut r = F3DataReader::new(data);
-    let Ok(h) = r.header() else { return };
+    let Ok(mut r) = F3DataReader::new(data) else {
+        return;
+    };
+    let h = r.header().clone();
     let mut certs = Vec::new();
     for b in r.by_ref() {
         match b {

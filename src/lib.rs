@@ -32,15 +32,18 @@ pub mod bitfield;
 pub mod car;
 pub mod cbor;
 pub mod cids;
+#[cfg(feature = "tools")]
 pub mod conformance;
 pub mod error;
 pub mod f3data;
 pub mod framing;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod networks;
 pub mod report;
 pub mod snapshot;
+#[cfg(feature = "tools")]
 pub mod synth;
 pub mod types;
 pub mod validate;

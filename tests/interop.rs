@@ -217,8 +217,8 @@ fn go_f3_fixtures_re_encode_byte_identically() {
             continue;
         }
         if side["kind"] == "f3data" {
-            let mut r = F3DataReader::new(&bytes[..]);
-            let h = r.header().unwrap().value;
+            let mut r = F3DataReader::new(&bytes[..]).unwrap();
+            let h = r.header().value.clone();
             let certs: Vec<_> = r.by_ref().map(|b| b.unwrap().value).collect();
             let mut w = f3data::F3DataWriter::new(Vec::new(), &h).unwrap();
             for c in &certs {
@@ -326,9 +326,11 @@ fn go_f3_imports_what_rust_writes() {
             continue;
         }
         let bytes = std::fs::read(&file).unwrap();
-        let mut r = F3DataReader::new(&bytes[..]);
-        let Ok(h) = r.header() else { continue };
-        let certs: Result<Vec<_>, _> = r.by_ref().map(|b| b.map(|b| b.value)).collect();
+        let Ok(r) = F3DataReader::new(&bytes[..]) else {
+            continue;
+        };
+        let h = r.header().clone();
+        let certs: Result<Vec<_>, _> = r.map(|b| b.map(|b| b.value)).collect();
         let Ok(certs) = certs else { continue };
         let (out, _) = f3data::encode(&h.value, &certs);
         let path = write_tmp(dir.path(), &format!("{name}.f3"), &out);

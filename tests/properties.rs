@@ -163,8 +163,8 @@ impl Read for Chunked<'_> {
 }
 
 fn read_all(r: impl Read) -> (F3SnapshotHeader, Vec<FinalityCertificate>, cid::Cid) {
-    let mut reader = F3DataReader::new(r);
-    let header = reader.header().unwrap().value;
+    let mut reader = F3DataReader::new(r).unwrap();
+    let header = reader.header().value.clone();
     let certs: Vec<_> = reader.by_ref().map(|b| b.unwrap().value).collect();
     (header, certs, reader.cid())
 }

@@ -38,8 +38,8 @@ struct F3 {
 
 impl F3 {
     fn parse(bytes: &[u8]) -> Result<F3> {
-        let mut r = F3DataReader::new(bytes);
-        let header = r.header()?.value;
+        let mut r = F3DataReader::new(bytes)?;
+        let header = r.header().value.clone();
         let header_block = r.last_block_bytes().to_vec();
         let mut certs = Vec::new();
         let mut blocks = Vec::new();

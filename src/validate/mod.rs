@@ -19,7 +19,7 @@ pub mod power;
 
 use cid::Cid;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Location, Result};
 use crate::f3data::{Block, HEADER_VERSION};
 use crate::types::{F3SnapshotHeader, FinalityCertificate, TipSet};
 use power::{check_table, PowerTable};
@@ -109,10 +109,37 @@ pub struct Summary {
     pub tables_hashed: power::Hashed,
 }
 
-/// A streaming validator: feed it the header, each certificate, then call `finish`.
+/// A streaming validator: made from the header, fed each certificate, then finished.
+///
+/// ```
+/// use frc0108::f3data::{encode, F3DataReader};
+/// use frc0108::validate::{Level, Options, Validator};
+/// # use frc0108::{F3SnapshotHeader, PowerEntries, PowerEntry};
+/// # let header = F3SnapshotHeader {
+/// #     version: 1,
+/// #     first_instance: 0,
+/// #     latest_instance: 0,
+/// #     initial_power_table: PowerEntries(vec![PowerEntry {
+/// #         id: 1000,
+/// #         power: 1.into(),
+/// #         pub_key: vec![0xaa; 48],
+/// #     }]),
+/// # };
+/// let (bytes, _) = encode(&header, &[]);
+/// let mut reader = F3DataReader::new(&bytes[..])?;
+/// let opts = Options { level: Level::Structure, ..Options::default() };
+/// let mut validator = Validator::new(opts, reader.header())?;
+/// for certificate in reader.by_ref() {
+///     validator.certificate(&certificate?)?;
+/// }
+/// // A snapshot must hold at least one certificate.
+/// assert_eq!(validator.finish().unwrap_err().code(), "sequence-empty");
+/// # Ok::<(), frc0108::Error>(())
+/// ```
 pub struct Validator {
     opts: Options,
-    header: Option<F3SnapshotHeader>,
+    first_instance: u64,
+    latest_instance: u64,
     table: Option<PowerTable>,
     next_instance: u64,
     count: u64,
@@ -124,25 +151,28 @@ pub struct Validator {
 }
 
 impl Validator {
-    /// A validator with `opts`.
-    pub fn new(opts: Options) -> Self {
+    /// A validator with `opts` for the stream that `header` opens; checks the header.
+    pub fn new(opts: Options, header: &Block<F3SnapshotHeader>) -> Result<Self> {
+        let table = check_header(&opts, header)?;
         let verifier = (opts.level >= Level::Crypto).then(|| crypto::Verifier::new(&opts.network));
         let threads = match opts.threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
         let pool = (opts.level >= Level::Chain && threads > 1).then(|| pool::Pool::new(threads));
-        Validator {
+        let h = &header.value;
+        Ok(Validator {
             verifier,
             pool,
             last_checked: None,
             opts,
-            header: None,
-            table: None,
-            next_instance: 0,
+            first_instance: h.first_instance,
+            latest_instance: h.latest_instance,
+            table,
+            next_instance: h.first_instance,
             count: 0,
             prev_head: None,
-        }
+        })
     }
 
     /// The level in use.
@@ -158,56 +188,6 @@ impl Validator {
     /// The power table in force (levels `import` and `chain`).
     pub fn power_table(&self) -> Option<&PowerTable> {
         self.table.as_ref()
-    }
-
-    /// Checks the header.
-    pub fn header(&mut self, block: &Block<F3SnapshotHeader>) -> Result<()> {
-        let h = &block.value;
-        let at = |e: Error| e.at_offset(block.offset).in_field("F3SnapshotHeader");
-        if h.version != HEADER_VERSION {
-            return Err(at(Error::new(ErrorKind::HeaderVersion(h.version))));
-        }
-        if h.first_instance > h.latest_instance {
-            return Err(at(Error::new(ErrorKind::HeaderInstanceRange {
-                first: h.first_instance,
-                latest: h.latest_instance,
-            })));
-        }
-        check_table(&h.initial_power_table)
-            .map_err(|e| e.in_field("F3SnapshotHeader.InitialPowerTable"))
-            .map_err(at)?;
-        let network = if self.opts.network.is_empty() {
-            "the manifest".to_string()
-        } else {
-            format!("network {:?}", self.opts.network)
-        };
-        if let Some(first) = self.opts.manifest.initial_instance {
-            if first != h.first_instance {
-                return Err(at(Error::new(ErrorKind::NetworkMismatch(format!(
-                    "{network}: FirstInstance is {}, the manifest says {first}",
-                    h.first_instance
-                )))));
-            }
-        }
-        let need_table =
-            self.opts.level >= Level::Import || self.opts.manifest.initial_power_table.is_some();
-        if need_table {
-            let mut table = PowerTable::new(&h.initial_power_table);
-            if let Some(expected) = self.opts.manifest.initial_power_table {
-                if expected != table.cid() {
-                    return Err(at(Error::new(ErrorKind::NetworkMismatch(format!(
-                        "{network}: the initial power table's CID is {}, the manifest says {expected}",
-                        table.cid()
-                    )))));
-                }
-            }
-            if self.opts.level >= Level::Import {
-                self.table = Some(table);
-            }
-        }
-        self.next_instance = h.first_instance;
-        self.header = Some(h.clone());
-        Ok(())
     }
 
     /// Checks the next certificate.
@@ -229,16 +209,11 @@ impl Validator {
     }
 
     fn check_certificate(&mut self, c: &FinalityCertificate, offset: u64) -> Result<()> {
-        let Some(h) = &self.header else {
-            return Err(Error::new(ErrorKind::Io(
-                "certificate before header".into(),
-            )));
-        };
         if c.instance != self.next_instance {
             let previous = self.next_instance.wrapping_sub(1);
             let kind = if self.count == 0 {
                 ErrorKind::SequenceFirst {
-                    expected: h.first_instance,
+                    expected: self.first_instance,
                     found: c.instance,
                 }
             } else if c.instance == previous {
@@ -248,9 +223,10 @@ impl Validator {
                     previous,
                     found: c.instance,
                 }
-            } else if c.instance > h.latest_instance && self.next_instance > h.latest_instance {
+            } else if c.instance > self.latest_instance && self.next_instance > self.latest_instance
+            {
                 ErrorKind::SequenceBeyondLatest {
-                    latest: h.latest_instance,
+                    latest: self.latest_instance,
                     found: c.instance,
                 }
             } else {
@@ -261,9 +237,9 @@ impl Validator {
             };
             return Err(Error::new(kind));
         }
-        if c.instance > h.latest_instance {
+        if c.instance > self.latest_instance {
             return Err(Error::new(ErrorKind::SequenceBeyondLatest {
-                latest: h.latest_instance,
+                latest: self.latest_instance,
                 found: c.instance,
             }));
         }
@@ -296,11 +272,10 @@ impl Validator {
                 .map_err(|e| e.in_field(field))?;
             match self.pool.as_mut() {
                 Some(pool) => {
-                    let context = Error::new(ErrorKind::Io(String::new()))
-                        .in_field(field)
-                        .in_instance(c.instance)
-                        .at_offset(offset);
-                    pool.submit(Box::new(move || job.run()), context);
+                    pool.submit(
+                        Box::new(move || job.run()),
+                        located(field, c.instance, offset),
+                    );
                 }
                 None => job.run().map_err(|e| e.in_field(field))?,
             }
@@ -309,7 +284,7 @@ impl Validator {
             table
                 .apply(&c.power_table_delta)
                 .map_err(|e| e.in_field("FinalityCertificate.PowerTableDelta"))?;
-            let is_last = c.instance == h.latest_instance;
+            let is_last = c.instance == self.latest_instance;
             let checkpoint =
                 (c.instance.wrapping_add(1)) % self.opts.power_table_frequency.max(1) == 0;
             let expected = c.supplemental_data.power_table;
@@ -322,13 +297,9 @@ impl Validator {
                     match self.pool.as_mut() {
                         Some(pool) => {
                             let encoded = table.encoded_for_hashing();
-                            let context = Error::new(ErrorKind::Io(String::new()))
-                                .in_field(field)
-                                .in_instance(c.instance)
-                                .at_offset(offset);
                             pool.submit(
                                 Box::new(move || check_table_cid(&encoded, expected)),
-                                context,
+                                located(field, c.instance, offset),
                             );
                         }
                         None => check_table_cid(&table.encoded_for_hashing(), expected)
@@ -357,17 +328,14 @@ impl Validator {
         if let Some(pool) = self.pool.as_mut() {
             pool.finish()?;
         }
-        let Some(h) = &self.header else {
-            return Err(Error::new(ErrorKind::Io("no header".into())));
-        };
         if self.count == 0 {
             return Err(Error::new(ErrorKind::SequenceEmpty));
         }
         let last = self.next_instance.saturating_sub(1);
-        if last != h.latest_instance {
+        if last != self.latest_instance {
             return Err(Error::new(ErrorKind::SequenceShort {
                 last,
-                latest: h.latest_instance,
+                latest: self.latest_instance,
             }));
         }
         Ok(Summary {
@@ -379,6 +347,61 @@ impl Validator {
                 .map(PowerTable::hashed)
                 .unwrap_or_default(),
         })
+    }
+}
+
+/// Checks the header against the format's rules and the manifest; returns the power table
+/// the deeper levels keep.
+fn check_header(opts: &Options, block: &Block<F3SnapshotHeader>) -> Result<Option<PowerTable>> {
+    let h = &block.value;
+    let at = |e: Error| e.at_offset(block.offset).in_field("F3SnapshotHeader");
+    if h.version != HEADER_VERSION {
+        return Err(at(Error::new(ErrorKind::HeaderVersion(h.version))));
+    }
+    if h.first_instance > h.latest_instance {
+        return Err(at(Error::new(ErrorKind::HeaderInstanceRange {
+            first: h.first_instance,
+            latest: h.latest_instance,
+        })));
+    }
+    check_table(&h.initial_power_table)
+        .map_err(|e| e.in_field("F3SnapshotHeader.InitialPowerTable"))
+        .map_err(at)?;
+    let network = if opts.network.is_empty() {
+        "the manifest".to_string()
+    } else {
+        format!("network {:?}", opts.network)
+    };
+    if let Some(first) = opts.manifest.initial_instance {
+        if first != h.first_instance {
+            return Err(at(Error::new(ErrorKind::NetworkMismatch(format!(
+                "{network}: FirstInstance is {}, the manifest says {first}",
+                h.first_instance
+            )))));
+        }
+    }
+    let need_table = opts.level >= Level::Import || opts.manifest.initial_power_table.is_some();
+    if !need_table {
+        return Ok(None);
+    }
+    let mut table = PowerTable::new(&h.initial_power_table);
+    if let Some(expected) = opts.manifest.initial_power_table {
+        if expected != table.cid() {
+            return Err(at(Error::new(ErrorKind::NetworkMismatch(format!(
+                "{network}: the initial power table's CID is {}, the manifest says {expected}",
+                table.cid()
+            )))));
+        }
+    }
+    Ok((opts.level >= Level::Import).then_some(table))
+}
+
+/// Where a certificate's check that runs on a worker is reported.
+fn located(field: &'static str, instance: u64, offset: u64) -> Location {
+    Location {
+        offset: Some(offset),
+        instance: Some(instance),
+        field: Some(field),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Location, Result};
 
 /// One unit of work.
 pub type Task = Box<dyn FnOnce() -> Result<()> + Send>;
@@ -11,7 +11,7 @@ pub type Task = Box<dyn FnOnce() -> Result<()> + Send>;
 /// Runs checks on worker threads, bounded so memory stays flat, and reports the failure of the
 /// earliest certificate (in submission order) once asked.
 pub struct Pool {
-    tx: Option<std::sync::mpsc::SyncSender<(u64, Task, Error)>>,
+    tx: Option<std::sync::mpsc::SyncSender<(u64, Task, Location)>>,
     rx: std::sync::mpsc::Receiver<(u64, Result<()>)>,
     workers: Vec<std::thread::JoinHandle<()>>,
     submitted: u64,
@@ -19,10 +19,21 @@ pub struct Pool {
     first_error: Option<(u64, Error)>,
 }
 
+/// Runs one check, reporting its failure at `location`; a panic (a bug, never an input's
+/// doing) becomes an internal error rather than a lost result.
+fn run(job: Task, location: Location) -> Result<()> {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+        .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal("a check panicked".into()))));
+    r.map_err(|e| Error {
+        kind: e.kind,
+        location,
+    })
+}
+
 impl Pool {
     /// A pool of `threads` workers.
     pub fn new(threads: usize) -> Self {
-        let (tx, jobs) = std::sync::mpsc::sync_channel::<(u64, Task, Error)>(threads * 16);
+        let (tx, jobs) = std::sync::mpsc::sync_channel::<(u64, Task, Location)>(threads * 16);
         let (done_tx, rx) = std::sync::mpsc::channel();
         let jobs = Arc::new(std::sync::Mutex::new(jobs));
         let workers = (0..threads.max(1))
@@ -34,14 +45,10 @@ impl Pool {
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((seq, job, context)) = next else {
+                    let Ok((seq, job, location)) = next else {
                         return;
                     };
-                    // `context` carries the certificate's location for the error.
-                    let r = job().map_err(|e| Error {
-                        kind: e.kind,
-                        location: context.location,
-                    });
+                    let r = run(job, location);
                     if done_tx.send((seq, r)).is_err() {
                         return;
                     }
@@ -67,20 +74,21 @@ impl Pool {
         }
     }
 
-    /// Queues a check; `context` is an error whose location is used if the check fails.
-    pub fn submit(&mut self, job: Task, context: Error) {
+    /// Queues a check; a failure is reported at `location`.
+    pub fn submit(&mut self, job: Task, location: Location) {
         while let Ok((seq, r)) = self.rx.try_recv() {
             self.record(seq, r);
         }
         let seq = self.submitted;
         self.submitted += 1;
-        if let Some(tx) = &self.tx {
-            if tx.send((seq, job, context)).is_err() {
-                self.record(
-                    seq,
-                    Err(Error::new(ErrorKind::Io("signature worker stopped".into()))),
-                );
-            }
+        let unsent = match &self.tx {
+            Some(tx) => tx.send((seq, job, location)).err().map(|e| e.0),
+            None => Some((seq, job, location)),
+        };
+        // Workers gone (one panicked): the check still runs, here.
+        if let Some((seq, job, location)) = unsent {
+            let r = run(job, location);
+            self.record(seq, r);
         }
     }
 
@@ -103,6 +111,11 @@ impl Pool {
         }
         for w in self.workers.drain(..) {
             let _ = w.join();
+        }
+        if self.done < self.submitted && self.first_error.is_none() {
+            return Err(Error::new(ErrorKind::Internal(
+                "a queued check never reported back".into(),
+            )));
         }
         match self.first_error.take() {
             Some((_, e)) => Err(e),

@@ -2,13 +2,15 @@
 //! decodes, optionally validates, and records what it learned, so that `inspect` and `check`
 //! can report on a failure everything read before it.
 //!
-//! The JSON shapes of [`Analysis::inspect_json`] and [`Analysis::check_json`] are documented in
-//! README.md and are stable: fields may be added, never renamed or removed.
+//! With the `json` feature, [`json`] renders an [`Analysis`] as the JSON objects `inspect` and
+//! `check` print.
 
 use std::io::{self, Cursor, Read};
 
+#[cfg(feature = "json")]
+pub mod json;
+
 use cid::Cid;
-use serde_json::{json, Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::f3data::F3DataReader;
@@ -124,11 +126,11 @@ pub struct Analysis {
     pub error: Option<Error>,
 }
 
-/// Reads up to `n` bytes from `r` without losing them: returns them and a reader that yields
-/// them again followed by the rest.
 /// A reader that first yields bytes already taken from the rest.
 type Peeked<R> = io::Chain<Cursor<Vec<u8>>, R>;
 
+/// Reads up to `n` bytes from `r` without losing them: returns them and a reader that yields
+/// them again followed by the rest.
 fn peek<R: Read>(mut r: R, n: u64) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut head = Vec::new();
     (&mut r).take(n).read_to_end(&mut head)?;
@@ -207,14 +209,52 @@ pub fn analyze_limited<R: Read>(
         level: opts.as_ref().map(|o| o.level),
         error: None,
     };
+    let source_failed = std::cell::Cell::new(false);
+    let input = Source {
+        inner: input,
+        failed: &source_failed,
+    };
     if let Err(mut e) = run(input, opts, limits, progress, &mut a) {
-        // Errors of the decompressor reach us as I/O errors; name them.
-        if let (Compression::Zstd, ErrorKind::Io(msg)) = (a.compression, &e.kind) {
+        // The decompressor's complaints reach us as I/O errors: an I/O error that the source
+        // did not raise is the zstd stream's.
+        if let (Compression::Zstd, ErrorKind::Io(msg), false) =
+            (a.compression, &e.kind, source_failed.get())
+        {
             e.kind = ErrorKind::Zstd(msg.clone());
         }
         a.error = Some(e);
     }
     a
+}
+
+/// The input as given, noting whether reading it ever failed.
+struct Source<'a, R> {
+    inner: R,
+    failed: &'a std::cell::Cell<bool>,
+}
+
+impl<R: Read> Read for Source<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.failed.set(true);
+            }
+        })
+    }
+}
+
+/// Counts the bytes read through it.
+struct Counted<'a, R> {
+    inner: R,
+    count: &'a std::cell::Cell<u64>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
 }
 
 fn run<R: Read>(
@@ -284,15 +324,20 @@ fn read_f3<R: Read>(
     info: &mut F3Info,
     certs: &std::cell::Cell<u64>,
 ) -> Result<Cid> {
-    let mut reader = F3DataReader::with_base(r, base);
-    let mut validator = opts.map(Validator::new);
-    let result = (|| -> Result<()> {
-        let header = reader.header()?;
+    let consumed = std::cell::Cell::new(0);
+    let counted = Counted {
+        inner: r,
+        count: &consumed,
+    };
+    let result = (|| -> Result<Cid> {
+        let mut reader = F3DataReader::with_base(counted, base)?;
+        let header = reader.header();
         info.initial_power_table_cid = Some(header.value.initial_power_table.cid());
         info.header = Some(header.value.clone());
-        if let Some(v) = validator.as_mut() {
-            v.header(&header).map_err(|e| e.shifted(base))?;
-        }
+        let mut validator = match opts {
+            Some(o) => Some(Validator::new(o, header).map_err(|e| e.shifted(base))?),
+            None => None,
+        };
         let first = header.value.first_instance;
         for block in reader.by_ref() {
             // A block that does not decode is located by the instance it should have held.
@@ -310,115 +355,17 @@ fn read_f3<R: Read>(
                     .map_err(|e| e.at_offset(base + reader.bytes_read()))?,
             );
         }
-        Ok(())
+        Ok(reader.cid())
     })();
-    info.bytes = reader.bytes_read();
-    result?;
-    let cid = reader.cid();
+    info.bytes = consumed.get();
+    let cid = result?;
     info.cid = Some(cid);
     Ok(cid)
 }
 
-fn error_json(e: &Error) -> Value {
-    let mut m = Map::new();
-    m.insert("code".into(), json!(e.code()));
-    m.insert("message".into(), json!(e.kind.to_string()));
-    if let Some(i) = e.location.instance {
-        m.insert("instance".into(), json!(i));
-    }
-    if let Some(o) = e.location.offset {
-        m.insert("offset".into(), json!(o));
-    }
-    if let Some(f) = e.location.field {
-        m.insert("field".into(), json!(f));
-    }
-    Value::Object(m)
-}
-
-fn cid_json(c: &Option<Cid>) -> Value {
-    c.map_or(Value::Null, |c| json!(c.to_string()))
-}
-
 impl Analysis {
-    fn f3_json(&self) -> Option<Value> {
-        let f3 = self.f3.as_ref()?;
-        let header = f3.header.as_ref().map(|h| {
-            json!({
-                "version": h.version,
-                "first_instance": h.first_instance,
-                "latest_instance": h.latest_instance,
-                "initial_power_table": {
-                    "entries": h.initial_power_table.0.len(),
-                    "cid": cid_json(&f3.initial_power_table_cid),
-                },
-            })
-        });
-        Some(json!({
-            "cid": cid_json(&f3.cid),
-            "bytes": f3.bytes,
-            "header": header,
-            "certificates": f3.certificates,
-        }))
-    }
-
-    /// The `inspect --json` object.
-    pub fn inspect_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert(
-            "format".into(),
-            self.format.map_or(Value::Null, |f| json!(f.name())),
-        );
-        m.insert("compression".into(), json!(self.compression.name()));
-        if let Some(car) = &self.car {
-            m.insert(
-                "container".into(),
-                car.container.map_or(Value::Null, |c| json!(c.name())),
-            );
-            m.insert(
-                "roots".into(),
-                json!(car.roots.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
-            );
-            if let Some(md) = &car.metadata {
-                m.insert(
-                    "metadata".into(),
-                    json!({
-                        "cid": cid_json(&car.metadata_cid),
-                        "version": md.version,
-                        "head_tipset_key": md.head_tipset_key.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-                        "f3_data": cid_json(&md.f3_data),
-                    }),
-                );
-            }
-            m.insert("sections".into(), json!(car.sections));
-        }
-        if let Some(f3) = self.f3_json() {
-            m.insert("f3".into(), f3);
-        }
-        if let Some(e) = &self.error {
-            m.insert("error".into(), error_json(e));
-        }
-        Value::Object(m)
-    }
-
     /// Whether the input passed validation.
     pub fn is_valid(&self) -> bool {
         self.error.is_none()
-    }
-
-    /// The `check --json` object.
-    pub fn check_json(&self) -> Value {
-        let summary = self.f3.as_ref().and_then(|f| f.summary.as_ref());
-        let final_pt = summary.and_then(|s| s.final_power_table);
-        let hashed = summary.map(|s| s.tables_hashed).unwrap_or_default();
-        json!({
-            "result": if self.is_valid() { "valid" } else { "invalid" },
-            "level": self.level.map(Level::name),
-            "format": self.format.map(Format::name),
-            "compression": self.compression.name(),
-            "f3": self.f3_json(),
-            "final_power_table": cid_json(&final_pt),
-            "power_tables_hashed": {"tables": hashed.tables, "bytes": hashed.bytes},
-            "errors": self.error.iter().map(error_json).collect::<Vec<_>>(),
-        })
     }
 }

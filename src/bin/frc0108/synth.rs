@@ -1,0 +1,76 @@
+//! `synth`: a seeded synthetic snapshot, as F3 data or a v2 CAR.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use frc0108::synth::{build, Params};
+
+use crate::{refuse_existing, Failure, Outcome};
+
+#[derive(clap::Args)]
+pub struct SynthArgs {
+    /// Output file (never overwritten).
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Participants in the initial power table.
+    #[arg(long, default_value_t = 4)]
+    participants: usize,
+    /// Certificates.
+    #[arg(long, default_value_t = 10)]
+    instances: u64,
+    /// Instance of the first certificate.
+    #[arg(long, default_value_t = 0)]
+    first_instance: u64,
+    /// Percentage of certificates with a power table delta.
+    #[arg(long, default_value_t = 30)]
+    churn_percent: u64,
+    /// Wrap the F3 data in a v2 CAR snapshot.
+    #[arg(long)]
+    car: bool,
+    /// Use real BLS keys and sign every certificate for this network, as go-f3 signs.
+    #[arg(long)]
+    sign_for: Option<String>,
+}
+
+pub fn run(args: SynthArgs) -> Result<Outcome, Failure> {
+    let params = Params {
+        seed: args.seed,
+        participants: args.participants,
+        instances: args.instances,
+        first_instance: args.first_instance,
+        churn_percent: args.churn_percent,
+        sign_for: args.sign_for,
+        ..Default::default()
+    };
+    refuse_existing(&args.out)?;
+    let (header, certs) = build(&params);
+    let (f3, f3_cid) = frc0108::f3data::encode(&header, &certs);
+    let write_err = |e: &dyn std::fmt::Display| {
+        Failure::with(format!("cannot write {}", args.out.display()), e)
+    };
+    let file = File::create_new(&args.out).map_err(|e| write_err(&e))?;
+    let mut file = BufWriter::new(file);
+    if args.car {
+        let (head, block) = frc0108::snapshot::placeholder_block(&params.seed.to_be_bytes());
+        frc0108::snapshot::write_v2_snapshot(
+            &mut file,
+            &[head],
+            Some((&f3_cid, &f3)),
+            &[(head, block)],
+        )
+        .map_err(|e| write_err(&e))?;
+    } else {
+        file.write_all(&f3).map_err(|e| write_err(&e))?;
+    }
+    file.flush().map_err(|e| write_err(&e))?;
+    eprintln!(
+        "wrote {} ({} certificates, F3 data {f3_cid})",
+        args.out.display(),
+        certs.len()
+    );
+    Ok(Outcome::Success)
+}
