@@ -190,9 +190,8 @@ struct TableKeys {
 }
 
 /// Verifies certificates' signatures, caching per-key and per-table work.
-#[derive(Default)]
 pub struct Verifier {
-    network: String,
+    network: Arc<str>,
     decompressed: HashMap<Vec<u8>, PublicKey>,
     table: Option<Arc<TableKeys>>,
 }
@@ -201,8 +200,9 @@ impl Verifier {
     /// A verifier for certificates signed over `network`.
     pub fn new(network: &str) -> Self {
         Verifier {
-            network: network.to_string(),
-            ..Verifier::default()
+            network: network.into(),
+            decompressed: HashMap::new(),
+            table: None,
         }
     }
 
@@ -294,7 +294,7 @@ impl Verifier {
             signers,
             signature: cert.signature.clone(),
             payload: signing_payload(&self.network, cert),
-            network_len: self.network.len(),
+            network: Arc::clone(&self.network),
         })
     }
 }
@@ -306,7 +306,7 @@ pub struct Job {
     signers: Vec<usize>,
     signature: Vec<u8>,
     payload: Vec<u8>,
-    network_len: usize,
+    network: Arc<str>,
 }
 
 impl Job {
@@ -326,12 +326,9 @@ impl Job {
             .map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))))?
             .to_public_key();
         if sig.verify(false, &self.payload, DST, &[], &agg, false) != BLST_ERROR::BLST_SUCCESS {
-            let network = self
-                .payload
-                .get(DOMAIN.len() + 1..DOMAIN.len() + 1 + self.network_len)
-                .map(|b| String::from_utf8_lossy(b).to_string())
-                .unwrap_or_default();
-            return Err(Error::new(ErrorKind::SignatureInvalid { network }));
+            return Err(Error::new(ErrorKind::SignatureInvalid {
+                network: self.network.to_string(),
+            }));
         }
         Ok(())
     }

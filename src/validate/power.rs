@@ -10,10 +10,7 @@ use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{PowerEntries, PowerEntry, PowerTableDelta};
-
-/// Length of a compressed BLS12-381 G1 public key.
-pub const PUBKEY_LEN: usize = 48;
+use crate::types::{limits, PowerEntries, PowerEntry, PowerTableDelta};
 
 /// go-f3's table order: power descending, then participant ID ascending.
 pub fn table_order(a: &PowerEntry, b: &PowerEntry) -> Ordering {
@@ -35,7 +32,7 @@ pub fn check_table(table: &PowerEntries) -> Result<()> {
         if e.power.sign() != Sign::Plus {
             return Err(Error::new(ErrorKind::PowerTableNonPositive(e.id)));
         }
-        if e.pub_key.len() != PUBKEY_LEN {
+        if e.pub_key.len() as u64 != limits::PUBKEY {
             return Err(Error::new(ErrorKind::PowerTableKeyLength(
                 e.id,
                 e.pub_key.len() as u64,
@@ -364,7 +361,7 @@ impl PowerTable {
             if delta_zero && d.signing_key.is_empty() {
                 return Err(Error::new(ErrorKind::DeltaZero(id)));
             }
-            if !d.signing_key.is_empty() && d.signing_key.len() != PUBKEY_LEN {
+            if !d.signing_key.is_empty() && d.signing_key.len() as u64 != limits::PUBKEY {
                 return Err(Error::new(ErrorKind::PowerTableKeyLength(
                     id,
                     d.signing_key.len() as u64,
