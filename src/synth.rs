@@ -18,6 +18,8 @@ use crate::types::{
 };
 use crate::validate::power::{table_order, PowerTable};
 
+pub mod mainnet;
+
 /// A small deterministic generator (SplitMix64), so a seed always gives the same chain.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -74,6 +76,20 @@ pub struct Params {
     pub churn_percent: u64,
     /// Sign every certificate for this network name with real BLS keys.
     pub sign_for: Option<String>,
+    /// The kind of chain: this generator's own, or one shaped like mainnet's.
+    pub shape: Shape,
+}
+
+/// The kind of chain [`build`] makes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Shape {
+    /// Random powers below 2^50, every participant with power signing, up to
+    /// [`Params::max_new_tipsets`] new tipsets per certificate, and deltas that mix joins,
+    /// leaves, power changes and key rotations.
+    #[default]
+    Uniform,
+    /// Mainnet's powers, signers and deltas as the real data shows them ([`mainnet`]).
+    Mainnet,
 }
 
 impl Default for Params {
@@ -86,6 +102,23 @@ impl Default for Params {
             max_new_tipsets: 3,
             churn_percent: 30,
             sign_for: None,
+            shape: Shape::Uniform,
+        }
+    }
+}
+
+impl Params {
+    /// A mainnet-shaped chain of `instances` certificates ([`mainnet`]) with `churn_percent`
+    /// of them carrying a power table delta, e.g. [`mainnet::LOW_CHURN_PERCENT`] or 80.
+    pub fn mainnet(instances: u64, churn_percent: u64, sign_for: Option<String>) -> Params {
+        Params {
+            participants: mainnet::PARTICIPANTS,
+            instances,
+            max_new_tipsets: 1,
+            churn_percent,
+            sign_for,
+            shape: Shape::Mainnet,
+            ..Params::default()
         }
     }
 }
@@ -113,29 +146,49 @@ impl Keys {
     }
 
     /// The BDN-aggregated signature of `signers` (indexes into `entries`) over `payload`.
+    ///
+    /// The aggregate `sum (c_i + 1) * sk_i * H(m)` is `(sum (c_i + 1) * sk_i mod r) * H(m)`:
+    /// one signature with the combined secret, the same point (and bytes) as signing with each
+    /// key and aggregating, at the cost of one.
     fn sign(&self, entries: &[PowerEntry], signers: &[u64], payload: &[u8]) -> Vec<u8> {
         use crate::validate::crypto::{bdn_weights, DST};
+        use num_bigint::BigUint;
         let keys: Vec<&[u8]> = entries.iter().map(|e| e.pub_key.as_slice()).collect();
         let weights = bdn_weights(&keys);
-        let mut sigs = Vec::new();
-        let mut scalars = Vec::new();
+        let order = BigUint::from_bytes_be(&GROUP_ORDER);
+        let mut combined = BigUint::default();
+        let mut any = false;
         for &i in signers {
             let (Some(e), Some(w)) = (entries.get(i as usize), weights.get(i as usize)) else {
                 continue;
             };
             if let Some(sk) = self.secrets.get(&e.pub_key) {
-                sigs.push(sk.sign(payload, DST, &[]));
-                scalars.extend_from_slice(w);
+                combined += BigUint::from_bytes_le(w) * BigUint::from_bytes_be(&sk.to_bytes());
+                any = true;
             }
         }
-        match blst::min_pk::AggregateSignature::aggregate_with_randomness(
-            &sigs, &scalars, 129, false,
-        ) {
-            Ok(agg) => agg.to_signature().to_bytes().to_vec(),
-            Err(_) => vec![0; 96],
+        let combined = (combined % order).to_bytes_be();
+        let mut bytes = [0u8; 32];
+        if let Some(dst) = bytes.get_mut(32usize.saturating_sub(combined.len())..) {
+            dst.copy_from_slice(
+                combined
+                    .get(combined.len().saturating_sub(32)..)
+                    .unwrap_or_default(),
+            );
+        }
+        match blst::min_pk::SecretKey::from_bytes(&bytes) {
+            Ok(sk) if any => sk.sign(payload, DST, &[]).to_bytes().to_vec(),
+            // No signer, or a combined secret of zero (the identity): never in practice.
+            _ => vec![0; 96],
         }
     }
 }
+
+/// The order r of BLS12-381's groups, big-endian.
+const GROUP_ORDER: [u8; 32] = [
+    0x73, 0xed, 0xa7, 0x53, 0x29, 0x9d, 0x7d, 0x48, 0x33, 0x39, 0xd8, 0x08, 0x09, 0xa1, 0xd8, 0x05,
+    0x53, 0xbd, 0xa4, 0x02, 0xff, 0xfe, 0x5b, 0xfe, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01,
+];
 
 fn fake_block_cid(rng: &mut Rng) -> Cid {
     cid_of(DAG_CBOR, &rng.bytes(16))
@@ -222,8 +275,12 @@ fn random_delta(
     out.into_values().collect()
 }
 
-/// Builds a header and a certificate chain that pass `check` at the `chain` level.
+/// Builds a header and a certificate chain that pass `check` at the `chain` level (and at
+/// `crypto` with [`Params::sign_for`]).
 pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
+    if p.shape == Shape::Mainnet {
+        return mainnet::build(p);
+    }
     let mut rng = Rng::new(p.seed);
     let mut keys = Keys {
         real: p.sign_for.is_some(),

@@ -69,3 +69,16 @@ fn calibrationnet_initial_power_table_cid() {
         None,
     );
 }
+
+/// The mainnet-shaped generator's powers are the real table's.
+#[cfg(feature = "tools")]
+#[test]
+fn mainnet_shaped_chains_take_mainnets_powers() {
+    let table = load("filecoin-initial-power-table.json");
+    let real: Vec<u128> = table
+        .0
+        .iter()
+        .map(|e| u128::try_from(&e.power).unwrap())
+        .collect();
+    assert_eq!(frc0108::synth::mainnet::powers(), real);
+}

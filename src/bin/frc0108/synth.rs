@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use frc0108::synth::mainnet::LOW_CHURN_PERCENT;
 use frc0108::synth::{build, Params};
 
 use crate::{refuse_existing, Failure, Outcome};
@@ -16,18 +17,23 @@ pub struct SynthArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Participants in the initial power table.
-    #[arg(long, default_value_t = 4)]
-    participants: usize,
+    /// The kind of chain: `uniform` (random powers, everyone signs, mixed deltas) or
+    /// `mainnet` (mainnet's 1,560 powers, about 950 signers, power-only deltas).
+    #[arg(long, default_value = "uniform", value_parser = ["uniform", "mainnet"])]
+    shape: String,
+    /// Participants in the initial power table [default: 4, or 1560 with --shape mainnet].
+    #[arg(long)]
+    participants: Option<usize>,
     /// Certificates.
     #[arg(long, default_value_t = 10)]
     instances: u64,
     /// Instance of the first certificate.
     #[arg(long, default_value_t = 0)]
     first_instance: u64,
-    /// Percentage of certificates with a power table delta.
-    #[arg(long, default_value_t = 30)]
-    churn_percent: u64,
+    /// Percentage of certificates with a power table delta [default: 30, or 10 with --shape
+    /// mainnet, as among mainnet's first ten certificates].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100))]
+    churn_percent: Option<u64>,
     /// Wrap the F3 data in a v2 CAR snapshot.
     #[arg(long)]
     car: bool,
@@ -37,14 +43,20 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: SynthArgs) -> Result<Outcome, Failure> {
+    let mainnet = args.shape == "mainnet";
+    let base = if mainnet {
+        Params::mainnet(args.instances, LOW_CHURN_PERCENT, None)
+    } else {
+        Params::default()
+    };
     let params = Params {
         seed: args.seed,
-        participants: args.participants,
+        participants: args.participants.unwrap_or(base.participants),
         instances: args.instances,
         first_instance: args.first_instance,
-        churn_percent: args.churn_percent,
+        churn_percent: args.churn_percent.unwrap_or(base.churn_percent),
         sign_for: args.sign_for,
-        ..Default::default()
+        ..base
     };
     refuse_existing(&args.out)?;
     let (header, certs) = build(&params);
