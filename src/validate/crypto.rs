@@ -15,19 +15,22 @@
 //!    `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_`: `e(aggPK, H(m)) == e(g1, sig)`.
 //!
 //! Every key of the table must be a valid G1 point, signers or not (go-f3 decodes them all).
-//! The cost is kept low by decompressing each key once, deriving coefficients once per table,
-//! and aggregating the signers' weighted keys with one multi-scalar multiplication.
+//! The cost is kept low by decompressing each key once, deriving coefficients once per ordered
+//! key list, aggregating keys from what earlier certificates under the same list computed
+//! ([`super::aggregate`]), and checking many certificates with one multi-pairing
+//! ([`super::batch`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use blst::min_pk::{AggregatePublicKey, PublicKey, Signature};
-use blst::BLST_ERROR;
+use blst::min_pk::PublicKey;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use sha3::{Digest, Keccak256};
 
-use crate::error::{Error, ErrorKind, Result};
+use super::aggregate::{KeyList, WEIGHTING_COST_PER_KEY};
+use super::batch::{Batch, Entry};
+use crate::error::{Error, ErrorKind, Location, Result};
 use crate::types::{FinalityCertificate, PowerEntry, TipSet};
 
 /// The hash-to-curve domain separation tag go-f3 signs with.
@@ -161,6 +164,9 @@ pub fn bdn_weights(keys: &[&[u8]]) -> Vec<[u8; 17]> {
 
 /// Powers scaled as go-f3 scales them; fails on a non-positive power.
 pub fn scaled_powers(entries: &[PowerEntry]) -> Result<(Vec<u64>, u64)> {
+    if let Some(r) = scaled_powers_small(entries) {
+        return Ok(r);
+    }
     let total: BigInt = entries.iter().map(|e| &e.power).sum();
     let mut scaled = Vec::with_capacity(entries.len());
     let mut sum = 0u64;
@@ -175,97 +181,202 @@ pub fn scaled_powers(entries: &[PowerEntry]) -> Result<(Vec<u64>, u64)> {
     Ok((scaled, sum))
 }
 
+/// [`scaled_powers`] in 128-bit arithmetic, when every power is positive and the products
+/// fit (mainnet's total is about 2^65); `None` otherwise.
+fn scaled_powers_small(entries: &[PowerEntry]) -> Option<(Vec<u64>, u64)> {
+    let mut powers = Vec::with_capacity(entries.len());
+    let mut total = 0u128;
+    for e in entries {
+        let p = e.power.to_u128().filter(|p| *p > 0)?;
+        total = total.checked_add(p)?;
+        powers.push(p);
+    }
+    total.checked_mul(u128::from(MAX_SCALED))?;
+    let mut sum = 0u64;
+    let scaled = powers
+        .into_iter()
+        .map(|p| {
+            // p <= total, so the quotient is at most MAX_SCALED.
+            let s = (p * u128::from(MAX_SCALED) / total) as u64;
+            sum += s;
+            s
+        })
+        .collect();
+    Some((scaled, sum))
+}
+
 /// `part >= ceil(2 * whole / 3)`.
 pub fn is_strong_quorum(part: u64, whole: u64) -> bool {
     let twice = u128::from(whole) * 2;
     u128::from(part) >= twice.div_ceil(3)
 }
 
-/// What is derived once per power table: decompressed keys, BDN weights, scaled powers.
-struct TableKeys {
-    version: u64,
-    keys: Result<Vec<PublicKey>>,
-    weights: Vec<[u8; 17]>,
-    scaled: Result<(Vec<u64>, u64)>,
+/// The key list in force and what the planner knows about it.
+struct ListState {
+    /// The keys in table order, concatenated: the next table is compared with it.
+    raw: Vec<u8>,
+    list: Result<Arc<KeyList>>,
+    /// MSM terms planned under this list so far (the ski rental's running cost).
+    spent: u64,
+    /// Whether the weighted keys are bought.
+    weighted: bool,
 }
 
-/// Verifies certificates' signatures, caching per-key and per-table work.
+/// Decompresses and validates keys (`None` for an invalid one), on up to `threads` threads:
+/// mainnet's 1,560 keys take about 0.1 s on one core.
+fn decompress(keys: &[&[u8]], threads: usize) -> Vec<Option<PublicKey>> {
+    let one = |ks: &[&[u8]]| -> Vec<Option<PublicKey>> {
+        ks.iter().map(|k| PublicKey::key_validate(k).ok()).collect()
+    };
+    if threads < 2 || keys.len() < 256 {
+        return one(keys);
+    }
+    let parts = std::thread::scope(|s| {
+        let handles: Vec<_> = keys
+            .chunks(keys.len().div_ceil(threads))
+            .map(|c| s.spawn(move || one(c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok())
+            .collect::<Option<Vec<_>>>()
+    });
+    match parts {
+        Some(parts) => parts.into_iter().flatten().collect(),
+        None => one(keys),
+    }
+}
+
+/// Most certificates in one batch: enough to spread the final exponentiation and the
+/// signatures' combination thinly (see benches/crypto.rs), few enough to keep memory small.
+pub const BATCH: usize = 32;
+
+/// Most key lists one batch may hold (each about 180 KB for mainnet's 1,560 keys).
+const BATCH_LISTS: usize = 8;
+
+/// Verifies certificates' signatures: checks what is cheap in stream order, and gathers the
+/// pairing work into [`Batch`]es that can run on any thread.
 pub struct Verifier {
     network: Arc<str>,
     decompressed: HashMap<Vec<u8>, PublicKey>,
-    table: Option<Arc<TableKeys>>,
+    /// The table version the powers below belong to.
+    version: Option<u64>,
+    scaled: Result<(Vec<u64>, u64)>,
+    state: Option<ListState>,
+    batch: Batch,
+    /// The previous certificate's signers, if it is the last one in `batch`.
+    prev: Option<Vec<u32>>,
+    lists: usize,
+    batch_size: usize,
+    threads: usize,
 }
 
 impl Verifier {
-    /// A verifier for certificates signed over `network`.
+    /// A verifier for certificates signed over `network`, batching [`BATCH`] at a time.
     pub fn new(network: &str) -> Self {
+        Self::with_batch(network, BATCH)
+    }
+
+    /// A verifier that puts at most `batch_size` certificates in a batch (1: each certificate
+    /// is checked on its own).
+    pub fn with_batch(network: &str, batch_size: usize) -> Self {
+        let network: Arc<str> = network.into();
         Verifier {
-            network: network.into(),
+            batch: Batch::new(Arc::clone(&network)),
+            network,
             decompressed: HashMap::new(),
-            table: None,
+            version: None,
+            scaled: Ok((Vec::new(), 0)),
+            state: None,
+            prev: None,
+            lists: 0,
+            batch_size: batch_size.max(1),
+            threads: 1,
         }
     }
 
-    fn table_keys(&mut self, version: u64, entries: &[PowerEntry]) -> Arc<TableKeys> {
-        if let Some(t) = self.table.as_ref().filter(|t| t.version == version) {
-            return Arc::clone(t);
+    /// Lets the verifier decompress a new table's keys on up to `threads` threads.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Brings the key list up to date with `entries` (table `version`).
+    fn refresh(&mut self, version: u64, entries: &[PowerEntry]) {
+        if self.version == Some(version) {
+            return;
+        }
+        self.version = Some(version);
+        self.scaled = scaled_powers(entries);
+        let same = self.state.as_ref().is_some_and(|s| {
+            s.raw.len() == entries.len() * 48
+                && entries
+                    .iter()
+                    .zip(s.raw.chunks_exact(48))
+                    .all(|(e, k)| e.pub_key == k)
+        });
+        if same {
+            return;
+        }
+        let raw: Vec<u8> = entries
+            .iter()
+            .flat_map(|e| e.pub_key.iter().copied())
+            .collect();
+        // Keep the decompressed keys of recent tables only.
+        if self.decompressed.len() > 2 * entries.len() + 64 {
+            self.decompressed.clear();
+        }
+        let missing: Vec<&[u8]> = entries
+            .iter()
+            .map(|e| e.pub_key.as_slice())
+            .filter(|k| !self.decompressed.contains_key(*k))
+            .collect();
+        for (k, pk) in missing.iter().zip(decompress(&missing, self.threads)) {
+            if let Some(pk) = pk {
+                self.decompressed.insert(k.to_vec(), pk);
+            }
         }
         let mut keys = Vec::with_capacity(entries.len());
         let mut bad = None;
         for e in entries {
-            let pk = match self.decompressed.get(&e.pub_key) {
-                Some(pk) => Some(*pk),
-                None => match PublicKey::key_validate(&e.pub_key) {
-                    Ok(pk) => {
-                        self.decompressed.insert(e.pub_key.clone(), pk);
-                        Some(pk)
-                    }
-                    Err(_) => None,
-                },
-            };
-            match pk {
-                Some(pk) => keys.push(pk),
+            match self.decompressed.get(&e.pub_key) {
+                Some(pk) => keys.push(*pk),
                 None => {
                     bad = Some(e.id);
                     break;
                 }
             }
         }
-        let raw: Vec<&[u8]> = entries.iter().map(|e| e.pub_key.as_slice()).collect();
-        let t = Arc::new(TableKeys {
-            version,
-            keys: match bad {
-                Some(id) => Err(Error::new(ErrorKind::SignatureBadKey(id))),
-                None => Ok(keys),
-            },
-            weights: bdn_weights(&raw),
-            scaled: scaled_powers(entries),
+        let list = match bad {
+            Some(id) => Err(Error::new(ErrorKind::SignatureBadKey(id))),
+            None => {
+                let split: Vec<&[u8]> = entries.iter().map(|e| e.pub_key.as_slice()).collect();
+                Ok(Arc::new(KeyList::new(keys, bdn_weights(&split))))
+            }
+        };
+        self.state = Some(ListState {
+            raw,
+            list,
+            spent: 0,
+            weighted: false,
         });
-        self.table = Some(Arc::clone(&t));
-        t
+        self.prev = None;
     }
 
-    /// Checks `cert` against the table `entries`; `version` identifies the table (the same
-    /// version means the same entries, so per-table work is reused).
-    pub fn verify(
+    /// Checks `cert` against the table `entries` (table `version`: the same version means the
+    /// same entries) as far as can be done now: scaled powers, signer indexes, quorum and key
+    /// validity. Queues the rest of the check, to be reported as `seq` at `location`; returns
+    /// a batch when one is full.
+    pub fn add(
         &mut self,
         version: u64,
         entries: &[PowerEntry],
         cert: &FinalityCertificate,
-    ) -> Result<()> {
-        self.prepare(version, entries, cert)?.run()
-    }
-
-    /// The cheap, table-dependent part of a check: scaled powers, signer indexes, quorum and
-    /// key validity; returns the pairing work as a [`Job`] that can run on any thread.
-    pub fn prepare(
-        &mut self,
-        version: u64,
-        entries: &[PowerEntry],
-        cert: &FinalityCertificate,
-    ) -> Result<Job> {
-        let t = self.table_keys(version, entries);
-        let (scaled, total) = t.scaled.as_ref().map_err(Clone::clone)?;
+        seq: u64,
+        location: Location,
+    ) -> Result<Option<Batch>> {
+        self.refresh(version, entries);
+        let (scaled, total) = self.scaled.as_ref().map_err(Clone::clone)?;
         let len = entries.len() as u64;
         let mut signed = 0u64;
         let mut signers = Vec::new();
@@ -278,7 +389,8 @@ impl Verifier {
                 return Err(Error::new(ErrorKind::SignatureZeroPower(i)));
             }
             signed += s;
-            signers.push(i as usize);
+            // Below the table's length, which a scaled power was found for.
+            signers.push(i as u32);
         }
         if !is_strong_quorum(signed, *total) {
             return Err(Error::new(ErrorKind::SignatureQuorum {
@@ -286,67 +398,81 @@ impl Verifier {
                 total: *total,
             }));
         }
-        if let Err(e) = &t.keys {
-            return Err(e.clone());
+        let list = match self.state.as_ref().map(|s| &s.list) {
+            Some(Ok(list)) => Arc::clone(list),
+            Some(Err(e)) => return Err(e.clone()),
+            None => return Err(Error::new(ErrorKind::Internal("no key list".into()))),
+        };
+        let mut full = None;
+        let same_list = self
+            .batch
+            .last()
+            .is_some_and(|e| Arc::ptr_eq(&e.list, &list));
+        if !same_list && self.lists >= BATCH_LISTS {
+            full = self.take();
         }
-        Ok(Job {
-            table: t,
-            signers,
+        let Some(state) = self.state.as_mut() else {
+            return Err(Error::new(ErrorKind::Internal("no key list".into())));
+        };
+        let prev = match (same_list, self.prev.take()) {
+            (true, Some(p)) => Some(p),
+            _ => None,
+        };
+        let new_base = list.set_base(&signers);
+        let plan = list.plan(&signers, prev.as_deref(), state.weighted);
+        if !state.weighted {
+            state.spent += (plan.plus.len() + plan.minus.len()) as u64;
+            if new_base {
+                // The base's own MSM.
+                state.spent += signers.len() as u64;
+            }
+            state.weighted = state.spent >= WEIGHTING_COST_PER_KEY * list.len() as u64;
+        }
+        if !same_list {
+            self.lists += 1;
+        }
+        self.batch.push(Entry {
+            list,
+            plan,
             signature: cert.signature.clone(),
             payload: signing_payload(&self.network, cert),
-            network: Arc::clone(&self.network),
-        })
-    }
-}
-
-/// The expensive part of one certificate's check: parse the signature, aggregate the signers'
-/// weighted keys with one multi-scalar multiplication, and check the pairing.
-pub struct Job {
-    table: Arc<TableKeys>,
-    signers: Vec<usize>,
-    signature: Vec<u8>,
-    payload: Vec<u8>,
-    network: Arc<str>,
-}
-
-impl Job {
-    /// Runs the check.
-    pub fn run(&self) -> Result<()> {
-        let keys = self.table.keys.as_ref().map_err(Clone::clone)?;
-        let sig = parse_signature(&self.signature)?;
-        let mut pks = Vec::with_capacity(self.signers.len());
-        let mut weights = Vec::with_capacity(self.signers.len() * 17);
-        for &i in &self.signers {
-            if let (Some(pk), Some(w)) = (keys.get(i), self.table.weights.get(i)) {
-                pks.push(*pk);
-                weights.extend_from_slice(w);
-            }
+            seq,
+            location,
+        });
+        self.prev = Some(signers);
+        if self.batch.len() >= self.batch_size {
+            return Ok(full.or_else(|| self.take()));
         }
-        let agg = AggregatePublicKey::aggregate_with_randomness(&pks, &weights, 129, false)
-            .map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))))?
-            .to_public_key();
-        if sig.verify(false, &self.payload, DST, &[], &agg, false) != BLST_ERROR::BLST_SUCCESS {
-            return Err(Error::new(ErrorKind::SignatureInvalid {
-                network: self.network.to_string(),
-            }));
-        }
-        Ok(())
+        Ok(full)
     }
-}
 
-/// A compressed G2 signature of exactly 96 bytes, in the subgroup and not infinity.
-///
-/// go-f3 reads only the first 96 bytes of a longer compressed signature and ignores the rest;
-/// the strict reader requires the exact length.
-fn parse_signature(bytes: &[u8]) -> Result<Signature> {
-    if bytes.len() != 96 {
-        return Err(Error::new(ErrorKind::SignatureMalformed(format!(
-            "{} bytes, expected 96",
-            bytes.len()
-        ))));
+    /// The certificates queued so far, as a batch to run (none if there are none).
+    pub fn take(&mut self) -> Option<Batch> {
+        self.prev = None;
+        self.lists = 0;
+        if self.batch.is_empty() {
+            return None;
+        }
+        Some(std::mem::replace(
+            &mut self.batch,
+            Batch::new(Arc::clone(&self.network)),
+        ))
     }
-    Signature::sig_validate(bytes, true)
-        .map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))))
+
+    /// Checks one certificate completely, now.
+    pub fn verify(
+        &mut self,
+        version: u64,
+        entries: &[PowerEntry],
+        cert: &FinalityCertificate,
+    ) -> Result<()> {
+        let _ = self.take();
+        let queued = self.add(version, entries, cert, 0, Location::default())?;
+        match queued.or_else(|| self.take()) {
+            Some(b) => b.run().map_err(|(_, e)| e),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -360,6 +486,45 @@ mod tests {
         // ceil(2 * 65535 / 3) = 43690
         assert!(is_strong_quorum(43690, 65535));
         assert!(!is_strong_quorum(43689, 65535));
+    }
+
+    /// go-f3's scaling, in big integers.
+    fn scaled_big(entries: &[PowerEntry]) -> (Vec<u64>, u64) {
+        let total: BigInt = entries.iter().map(|e| &e.power).sum();
+        let s: Vec<u64> = entries
+            .iter()
+            .map(|e| (&e.power * MAX_SCALED / &total).to_u64().unwrap())
+            .collect();
+        let sum = s.iter().sum();
+        (s, sum)
+    }
+
+    #[test]
+    fn scaling_in_128_bits_matches_big_integers() {
+        let entry = |power: BigInt| PowerEntry {
+            id: 1,
+            power,
+            pub_key: Vec::new(),
+        };
+        // 1,560 powers up to 2^60, a total near mainnet's 2^65.
+        let mainnet: Vec<PowerEntry> = (1..=1560u64)
+            .map(|i| entry((i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4).into()))
+            .collect();
+        let tables = [
+            mainnet,
+            vec![entry(1.into()), entry(2.into()), entry(3.into())],
+            // The products no longer fit in 128 bits: the big-integer path.
+            vec![entry(BigInt::from(u128::MAX) * 5), entry(7.into())],
+        ];
+        for t in &tables {
+            assert_eq!(scaled_powers(t).unwrap(), scaled_big(t));
+        }
+        assert!(scaled_powers_small(&tables[2]).is_none());
+        let bad = vec![entry(3.into()), entry(0.into())];
+        assert_eq!(
+            scaled_powers(&bad).unwrap_err().code(),
+            "power-table-non-positive"
+        );
     }
 
     #[test]

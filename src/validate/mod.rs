@@ -13,6 +13,8 @@
 //!   certificate, each chain's base must be the previous certificate's head, and signer
 //!   indexes must lie within the table.
 
+pub mod aggregate;
+pub mod batch;
 pub mod crypto;
 pub mod pool;
 pub mod power;
@@ -84,6 +86,9 @@ pub struct Options {
     pub network: String,
     /// Threads verifying signatures at level `crypto` (0: one per core; 1: inline).
     pub threads: usize,
+    /// Most certificates whose signatures are checked together at level `crypto` (0: the
+    /// default, [`crypto::BATCH`]; 1: one by one). The result never depends on it.
+    pub signature_batch: usize,
 }
 
 impl Default for Options {
@@ -94,6 +99,7 @@ impl Default for Options {
             manifest: Manifest::default(),
             network: String::new(),
             threads: 0,
+            signature_batch: 0,
         }
     }
 }
@@ -154,11 +160,16 @@ impl Validator {
     /// A validator with `opts` for the stream that `header` opens; checks the header.
     pub fn new(opts: Options, header: &Block<F3SnapshotHeader>) -> Result<Self> {
         let table = check_header(&opts, header)?;
-        let verifier = (opts.level >= Level::Crypto).then(|| crypto::Verifier::new(&opts.network));
+        let batch = match opts.signature_batch {
+            0 => crypto::BATCH,
+            n => n,
+        };
         let threads = match opts.threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
+        let verifier = (opts.level >= Level::Crypto)
+            .then(|| crypto::Verifier::with_batch(&opts.network, batch).with_threads(threads));
         let pool = (opts.level >= Level::Chain && threads > 1).then(|| pool::Pool::new(threads));
         let h = &header.value;
         Ok(Validator {
@@ -193,18 +204,49 @@ impl Validator {
     /// Checks the next certificate.
     pub fn certificate(&mut self, block: &Block<FinalityCertificate>) -> Result<()> {
         let c = &block.value;
-        // A signature that failed on a worker belongs to an earlier certificate: it comes first.
-        if let Some(pool) = self.pool.as_mut() {
-            if pool.failed() {
-                return pool.finish();
-            }
+        // A check that failed on a worker belongs to an earlier certificate: it comes first.
+        if self.pool.as_mut().is_some_and(pool::Pool::failed) {
+            return self.stop();
         }
         let r = self
             .check_certificate(c, block.offset)
             .map_err(|e| e.in_instance(c.instance).at_offset(block.offset));
-        match (r, self.pool.as_mut()) {
-            (Err(e), Some(pool)) => pool.finish().and(Err(e)),
-            (r, _) => r,
+        match r {
+            // Queued checks of this and earlier certificates come first.
+            Err(e) => self.stop().and(Err(e)),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Runs or queues a batch of signature checks; inline, its failure is returned (and the
+    /// certificates queued after it, later in the stream, are dropped).
+    fn run_batch(&mut self, batch: batch::Batch) -> Result<()> {
+        match self.pool.as_mut() {
+            Some(pool) => {
+                if let Some((seq, location)) = batch.first() {
+                    pool.submit_ordered(Box::new(move || batch.run()), location, seq);
+                }
+                Ok(())
+            }
+            None => batch.run().map_err(|(_, e)| {
+                if let Some(v) = self.verifier.as_mut() {
+                    let _ = v.take();
+                }
+                e
+            }),
+        }
+    }
+
+    /// Checks every queued certificate; returns the earliest failure.
+    fn stop(&mut self) -> Result<()> {
+        let queued = self.verifier.as_mut().and_then(crypto::Verifier::take);
+        let r = match queued {
+            Some(batch) => self.run_batch(batch),
+            None => Ok(()),
+        };
+        match self.pool.as_mut() {
+            Some(pool) => pool.finish(),
+            None => r,
         }
     }
 
@@ -266,18 +308,18 @@ impl Validator {
         }
         if let (Some(v), Some(table)) = (self.verifier.as_mut(), self.table.as_mut()) {
             let field = "FinalityCertificate.Signature";
-            let version = table.version();
-            let job = v
-                .prepare(version, &table.entries().0, c)
+            let seq = self.pool.as_mut().map_or(self.count, pool::Pool::reserve);
+            let full = v
+                .add(
+                    table.version(),
+                    &table.entries().0,
+                    c,
+                    seq,
+                    located(field, c.instance, offset),
+                )
                 .map_err(|e| e.in_field(field))?;
-            match self.pool.as_mut() {
-                Some(pool) => {
-                    pool.submit(
-                        Box::new(move || job.run()),
-                        located(field, c.instance, offset),
-                    );
-                }
-                None => job.run().map_err(|e| e.in_field(field))?,
+            if let Some(batch) = full {
+                self.run_batch(batch)?;
             }
         }
         if let Some(table) = self.table.as_mut() {
@@ -325,9 +367,7 @@ impl Validator {
 
     /// Checks the end of the stream (after every queued signature check).
     pub fn finish(&mut self) -> Result<Summary> {
-        if let Some(pool) = self.pool.as_mut() {
-            pool.finish()?;
-        }
+        self.stop()?;
         if self.count == 0 {
             return Err(Error::new(ErrorKind::SequenceEmpty));
         }

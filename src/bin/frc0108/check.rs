@@ -63,6 +63,10 @@ pub struct CheckArgs {
     /// Threads checking signatures and power tables (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Most certificates whose signatures are checked together (0: the default; 1: one by
+    /// one). The verdict never depends on it.
+    #[arg(long, default_value_t = 0)]
+    signature_batch: usize,
 }
 
 /// `--level` takes the library's level names.
@@ -238,6 +242,7 @@ pub fn check(args: CheckArgs) -> Result<Outcome, Failure> {
             .map(|c| c.network.name.clone())
             .unwrap_or_default(),
         threads: args.threads,
+        signature_batch: args.signature_batch,
     };
     let input = input::open(&args.file)?;
     let mut progress = input.progress();
