@@ -28,7 +28,7 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use sha3::{Digest, Keccak256};
 
-use super::aggregate::{KeyList, WEIGHTING_COST_PER_KEY};
+use super::aggregate::{Key, KeyList, Rental};
 use super::batch::{Batch, Entry};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::types::{FinalityCertificate, PowerEntry, TipSet};
@@ -216,17 +216,21 @@ struct ListState {
     /// The keys in table order, concatenated: the next table is compared with it.
     raw: Vec<u8>,
     list: Result<Arc<KeyList>>,
-    /// MSM terms planned under this list so far (the ski rental's running cost).
-    spent: u64,
-    /// Whether the weighted keys are bought.
-    weighted: bool,
+    /// Which weighted keys are bought.
+    rental: Rental,
 }
 
 /// Decompresses and validates keys (`None` for an invalid one), on up to `threads` threads:
 /// mainnet's 1,560 keys take about 0.1 s on one core.
-fn decompress(keys: &[&[u8]], threads: usize) -> Vec<Option<PublicKey>> {
-    let one = |ks: &[&[u8]]| -> Vec<Option<PublicKey>> {
-        ks.iter().map(|k| PublicKey::key_validate(k).ok()).collect()
+fn decompress(keys: &[&[u8]], threads: usize) -> Vec<Option<Arc<Key>>> {
+    let one = |ks: &[&[u8]]| -> Vec<Option<Arc<Key>>> {
+        ks.iter()
+            .map(|k| {
+                PublicKey::key_validate(k)
+                    .ok()
+                    .map(|k| Arc::new(Key::new(k)))
+            })
+            .collect()
     };
     if threads < 2 || keys.len() < 256 {
         return one(keys);
@@ -258,7 +262,7 @@ const BATCH_LISTS: usize = 8;
 /// pairing work into [`Batch`]es that can run on any thread.
 pub struct Verifier {
     network: Arc<str>,
-    decompressed: HashMap<Vec<u8>, PublicKey>,
+    decompressed: HashMap<Vec<u8>, Arc<Key>>,
     /// The table version the powers below belong to.
     version: Option<u64>,
     scaled: Result<(Vec<u64>, u64)>,
@@ -340,7 +344,7 @@ impl Verifier {
         let mut bad = None;
         for e in entries {
             match self.decompressed.get(&e.pub_key) {
-                Some(pk) => keys.push(*pk),
+                Some(pk) => keys.push(Arc::clone(pk)),
                 None => {
                     bad = Some(e.id);
                     break;
@@ -357,8 +361,7 @@ impl Verifier {
         self.state = Some(ListState {
             raw,
             list,
-            spent: 0,
-            weighted: false,
+            rental: Rental::new(entries.len()),
         });
         self.prev = None;
     }
@@ -418,16 +421,9 @@ impl Verifier {
             (true, Some(p)) => Some(p),
             _ => None,
         };
-        let new_base = list.set_base(&signers);
-        let plan = list.plan(&signers, prev.as_deref(), state.weighted);
-        if !state.weighted {
-            state.spent += (plan.plus.len() + plan.minus.len()) as u64;
-            if new_base {
-                // The base's own MSM.
-                state.spent += signers.len() as u64;
-            }
-            state.weighted = state.spent >= WEIGHTING_COST_PER_KEY * list.len() as u64;
-        }
+        list.set_base(&signers);
+        let mut plan = list.plan(&signers, prev.as_deref());
+        state.rental.apply(&mut plan);
         if !same_list {
             self.lists += 1;
         }
