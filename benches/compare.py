@@ -13,7 +13,16 @@ figures: the criterion medians of benches/snapshot.rs and benches/crypto.rs (run
 ./scripts/bench.sh) beside go-f3's own in-process decode and import (f3harness bench) on the same
 file. It prints the tables and ratios and writes benches/RESULTS.md and benches/throughput.svg.
 
-Usage: benches/compare.py [--runs N] FILE [FILE ...]   (./scripts/bench.sh passes the inputs)
+The crypto level at mainnet's shape has its own table: frc0108's check and go-f3's validate on
+mainnet-shaped signed files (frc0108 synth --shape mainnet, at low churn and at 80% churn) and on
+the real mainnet snapshot of instances 0 to 9, each with its CPU seconds, its time per
+certificate once the start-up (a one-certificate file of the same shape) is taken off, and that
+rate extrapolated to a million instances.
+
+Usage: benches/compare.py [--runs N] FILE [FILE ...] [--crypto ONE FILE ...]
+       benches/compare.py [--runs N] --crypto-only ONE FILE ...
+(./scripts/bench.sh passes the inputs). ONE is the one-certificate file whose time is the
+start-up; --crypto-only measures and prints only the crypto table, leaving RESULTS.md alone.
 """
 import json
 import os
@@ -32,10 +41,11 @@ NETWORK = "frc0108-vectors"
 
 
 def timed(cmd):
-    """Wall seconds (measured here, to the microsecond) and peak RSS (KiB, GNU time) of a run."""
+    """Wall seconds (measured here, to the microsecond), peak RSS (KiB) and CPU seconds (user
+    and system, GNU time) of a run."""
     start = time.perf_counter()
     out = subprocess.run(
-        ["/usr/bin/time", "-f", "%M"] + cmd,
+        ["/usr/bin/time", "-f", "%M %U %S"] + cmd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -43,22 +53,29 @@ def timed(cmd):
     )
     wall = time.perf_counter() - start
     last = out.stderr.strip().splitlines()[-1].split()
-    return wall, int(last[0]), out.returncode
+    return wall, int(last[0]), out.returncode, float(last[1]) + float(last[2])
 
 
-def measure(commands, runs):
-    """Runs each command `runs` times, interleaved; returns name -> (median s, max KiB, rc)."""
+def measure(commands, runs, cpu=None, warm=True):
+    """Runs each command `runs` times, interleaved; returns name -> (median s, max KiB, rc).
+    With `cpu` (a dict), also stores name -> (median CPU s, min wall s, max wall s) there."""
     samples = {name: [] for name in commands}
+    cpus = {name: [] for name in commands}
     peaks = {name: 0 for name in commands}
     codes = {}
     for name, cmd in commands.items():  # warm-up, page cache
-        timed(cmd)
+        if warm:
+            timed(cmd)
     for _ in range(runs):
         for name, cmd in commands.items():
-            s, kib, rc = timed(cmd)
+            s, kib, rc, c = timed(cmd)
             samples[name].append(s)
+            cpus[name].append(c)
             peaks[name] = max(peaks[name], kib)
             codes[name] = rc
+    if cpu is not None:
+        for n in commands:
+            cpu[n] = (statistics.median(cpus[n]), min(samples[n]), max(samples[n]))
     return {n: (statistics.median(samples[n]), peaks[n], codes[n]) for n in commands}
 
 
@@ -143,12 +160,108 @@ def svg(points, path):
         f.write("\n".join(out) + "\n")
 
 
+def network_of(path):
+    """The network a signed file is signed for: its sidecar's, else the corpus's."""
+    return sidecar(path).get("network") or NETWORK
+
+
+def crypto_rows(one, paths, runs):
+    """The crypto level at mainnet's shape: frc0108 and go-f3 on each file, and frc0108 on the
+    one-certificate file `one` (its start-up). Returns the rows and the markdown lines."""
+    rows = []
+    frc = lambda p: [FRC, "check", "--level", "crypto", "--network", network_of(p), p]
+    cpu = {}
+    start = measure({"start-up": frc(one)}, runs, cpu)
+    t0, c0 = start["start-up"][0], cpu["start-up"][0]
+    for path in paths:
+        n = certificates(path)
+        cmds = {"frc0108": frc(path), "go-f3": [HARNESS, "validate", path, "--network", network_of(path)]}
+        # go-f3 takes tens of seconds a file: fewer runs of it, and no warm-up (frc0108's has
+        # read the file already).
+        cpu_f, cpu_g = {}, {}
+        r = measure({"frc0108": cmds["frc0108"]}, runs, cpu_f)
+        g = measure({"go-f3": cmds["go-f3"]}, max(1, min(runs, 2)), cpu_g, warm=False)
+        sec, kib, rc = r["frc0108"]
+        gsec, _, grc = g["go-f3"]
+        per = max(sec - t0, 0.0) / max(n - 1, 1)
+        per_cpu = max(cpu_f["frc0108"][0] - c0, 0.0) / max(n - 1, 1)
+        rows.append(dict(name=os.path.basename(path), n=n, sec=sec, lo=cpu_f["frc0108"][1], hi=cpu_f["frc0108"][2],
+                         cpu=cpu_f["frc0108"][0], kib=kib, rc=rc, go=gsec, grc=grc, per=per, per_cpu=per_cpu,
+                         million=(t0 + per * 1e6) / 60))
+        print(f"measured crypto {os.path.basename(path)}", file=sys.stderr)
+    load = os.getloadavg()
+    lines = ["\n## Crypto at mainnet's shape\n",
+             f"`frc0108 check --level crypto` (2 threads) and go-f3's validate (`f3harness validate`) on "
+             f"mainnet-shaped signed files from `frc0108 synth --shape mainnet` (1,560 participants with "
+             f"mainnet's powers, about 950 signers a certificate; see src/synth/mainnet.rs) at 10% and 80% "
+             f"churn, and on the real mainnet snapshot of instances 0 to 9. Wall seconds are medians of "
+             f"{runs} runs (go-f3: of {max(1, min(runs, 2))}); CPU seconds are frc0108's user and system "
+             f"time. Per certificate is after the start-up, frc0108 on a one-certificate file of the same "
+             f"shape ({t0:.3f} s, {c0:.3f} CPU s: decompressing 1,560 keys); a million instances is the "
+             f"start-up plus a million times that. Load average while measuring: "
+             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores.\n",
+             "| file | certificates | frc0108 s (min to max) | CPU s | ms per certificate | CPU ms per certificate "
+             "| go-f3 validate s | go-f3 / frc0108 | 1M instances, minutes | peak MiB |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        flag = "" if r["rc"] == 0 else f" (exit {r['rc']})"
+        gflag = "" if r["grc"] == 0 else f" (exit {r['grc']})"
+        lines.append(f"| {r['name']}{flag} | {r['n']} | {r['sec']:.3f} ({r['lo']:.3f} to {r['hi']:.3f}) | {r['cpu']:.3f} "
+                     f"| {r['per']*1e3:.2f} | {r['per_cpu']*1e3:.2f} | {r['go']:.2f}{gflag} | {r['go']/r['sec']:.0f}x "
+                     f"| {r['million']:.1f} | {r['kib']/1024:.1f} |")
+    lines.append("\n| file | target | measured | met |")
+    lines.append("|---|---|---|---|")
+    for r in rows:
+        if "churn10" in r["name"]:
+            lines.append(f"| {r['name']} | at most 1 ms per certificate on 2 cores | {r['per']*1e3:.2f} ms | {'yes' if r['per'] <= 1e-3 else 'no'} |")
+            lines.append(f"| {r['name']} | at least 100x faster than go-f3 validate | {r['go']/r['sec']:.0f}x | {'yes' if r['go'] >= 100 * r['sec'] else 'no'} |")
+        if "churn80" in r["name"]:
+            lines.append(f"| {r['name']} | at most 3 ms per certificate on 2 cores | {r['per']*1e3:.2f} ms | {'yes' if r['per'] <= 3e-3 else 'no'} |")
+        lines.append(f"| {r['name']} | 1M instances in under 20 minutes | {r['million']:.1f} min | {'yes' if r['million'] < 20 else 'no'} |")
+    return rows, lines
+
+
+def crypto_split():
+    """The criterion medians of benches/crypto.rs (group crypto-mainnet-*), if run."""
+    groups = sorted(g for g in (os.listdir(CRITERION) if os.path.isdir(CRITERION) else []) if g.startswith("crypto-mainnet-"))
+    if not groups:
+        return []
+    group = groups[-1]
+    names = ["aggregate/msm-129bit-signers", "aggregate/msm-digits-signers", "aggregate/msm-digits-delta",
+             "aggregate/weighted-delta", "aggregate/weighted-key", "pairing/verify-one",
+             "pairing/batch-of-32-per-certificate", "pairing/hash-to-g2", "pairing/signature-subgroup-check",
+             "table/bdn-weights", "table/decompress-keys", "table/key-multiples"]
+    split = [(b, criterion_median(group, b.replace("/", "_"))) for b in names]
+    if not all(v is not None for _, v in split):
+        return []
+    lines = ["\n## Where a signature check's time goes\n",
+             f"criterion medians of `benches/crypto.rs` ({group}: signers, table size and the signer difference "
+             "between two consecutive certificates), one thread. `aggregate/*` is one certificate's aggregate key: "
+             "by one MSM with 129-bit weights (every certificate's cost before), with 43-bit digits (a key list's "
+             "first certificate), the difference from the previous certificate by MSM, and by additions once the "
+             "weighted keys are bought. `pairing/batch-of-32-per-certificate` is a batch's time divided by 32. "
+             "`table/*` are paid once per key list (weights) or per key (the others).\n",
+             "| step | milliseconds |", "|---|---|"]
+    for b, v in split:
+        lines.append(f"| {b} | {v*1e3:.3f} |")
+    return lines
+
+
 def main():
     args = sys.argv[1:]
     runs = 3
     if args[:1] == ["--runs"]:
         runs = int(args[1])
         args = args[2:]
+    crypto, only = [], False
+    for flag in ("--crypto", "--crypto-only"):
+        if flag in args:
+            i = args.index(flag)
+            crypto, args, only = args[i + 1:], args[:i], flag == "--crypto-only"
+    if only:
+        _, lines = crypto_rows(crypto[0], crypto[1:], runs)
+        print("\n".join(lines + crypto_split()))
+        return
     rows, points, hashed, inproc = [], [], {}, []
     for path in args:
         size = os.path.getsize(path)
@@ -231,20 +344,9 @@ def main():
         for name, size, n, op, sec, go in inproc:
             g = f"{go:.3f} | {go/sec:.2f}x" if go else "| "
             lines.append(f"| {name} | {op} | {sec:.4f} | {size/sec/1e6:.1f} | {n/sec:.0f} | {g} |")
-    split = [(b, criterion_median("crypto-10-signers", b)) for b in
-             ["hash-to-g2", "aggregate-keys-msm", "verify-hash-and-pairing", "signature-subgroup-check",
-              "bdn-weights-per-table", "decompress-keys-per-table"]]
-    if all(v is not None for _, v in split):
-        lines.append("\n## Where a signature check's time goes\n")
-        lines.append("criterion medians of `benches/crypto.rs`, one certificate signed by 10 of a 100-entry table. "
-                     "`verify` is hashing the payload to G2 plus the two pairings; the pairings alone are "
-                     "`verify` less `hash-to-g2`. Per-table costs are paid once per power table change.\n")
-        lines.append("| step | milliseconds |")
-        lines.append("|---|---|")
-        d = dict(split)
-        for b, v in split:
-            lines.append(f"| {b} | {v*1e3:.3f} |")
-        lines.append(f"| pairings (verify less hash-to-g2) | {(d['verify-hash-and-pairing']-d['hash-to-g2'])*1e3:.3f} |")
+    if crypto:
+        lines += crypto_rows(crypto[0], crypto[1:], runs)[1]
+    lines += crypto_split()
     lines.append("\n## Ratios\n")
     lines.append("| file | ratio | value | target |")
     lines.append("|---|---|---|---|")

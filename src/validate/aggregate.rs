@@ -73,7 +73,7 @@ impl Key {
     }
 
     /// Computes the multiples of those of `keys` that lack them, with one shared inversion.
-    fn compute_multiples(keys: &[&Key]) {
+    pub fn compute_multiples(keys: &[&Key]) {
         let missing: Vec<&Key> = keys
             .iter()
             .copied()
