@@ -187,7 +187,8 @@ def crypto_rows(one, paths, runs):
         per_cpu = max(cpu_f["frc0108"][0] - c0, 0.0) / max(n - 1, 1)
         rows.append(dict(name=os.path.basename(path), n=n, sec=sec, lo=cpu_f["frc0108"][1], hi=cpu_f["frc0108"][2],
                          cpu=cpu_f["frc0108"][0], kib=kib, rc=rc, go=gsec, grc=grc, per=per, per_cpu=per_cpu,
-                         million=(t0 + per * 1e6) / 60))
+                         million=(t0 + per * 1e6) / 60, million_cpu=(c0 + per_cpu * 1e6) / 2 / 60,
+                         shaped="mainnet-shape" in path))
         print(f"measured crypto {os.path.basename(path)}", file=sys.stderr)
     load = os.getloadavg()
     lines = ["\n## Crypto at mainnet's shape\n",
@@ -198,26 +199,30 @@ def crypto_rows(one, paths, runs):
              f"{runs} runs (go-f3: of {max(1, min(runs, 2))}); CPU seconds are frc0108's user and system "
              f"time. Per certificate is after the start-up, frc0108 on a one-certificate file of the same "
              f"shape ({t0:.3f} s, {c0:.3f} CPU s: decompressing 1,560 keys); a million instances is the "
-             f"start-up plus a million times that. Load average while measuring: "
-             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores.\n",
+             f"start-up plus a million times that, at the measured wall rate and at half the CPU rate (both "
+             f"cores busy, as on an idle machine). The real snapshot's ten certificates (20 tipsets each, the "
+             f"catch-up after bootstrap) are mostly start-up: no rate is drawn from them. Load average while "
+             f"measuring: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores.\n",
              "| file | certificates | frc0108 s (min to max) | CPU s | ms per certificate | CPU ms per certificate "
-             "| go-f3 validate s | go-f3 / frc0108 | 1M instances, minutes | peak MiB |",
+             "| go-f3 validate s | go-f3 / frc0108 | 1M instances, minutes (wall rate; CPU / 2) | peak MiB |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         flag = "" if r["rc"] == 0 else f" (exit {r['rc']})"
         gflag = "" if r["grc"] == 0 else f" (exit {r['grc']})"
+        rate = (f"| {r['per']*1e3:.2f} | {r['per_cpu']*1e3:.2f} " if r["shaped"] else "| | ")
+        million = f"{r['million']:.1f}; {r['million_cpu']:.1f}" if r["shaped"] else ""
         lines.append(f"| {r['name']}{flag} | {r['n']} | {r['sec']:.3f} ({r['lo']:.3f} to {r['hi']:.3f}) | {r['cpu']:.3f} "
-                     f"| {r['per']*1e3:.2f} | {r['per_cpu']*1e3:.2f} | {r['go']:.2f}{gflag} | {r['go']/r['sec']:.0f}x "
-                     f"| {r['million']:.1f} | {r['kib']/1024:.1f} |")
-    lines.append("\n| file | target | measured | met |")
+                     f"{rate}| {r['go']:.2f}{gflag} | {r['go']/r['sec']:.0f}x | {million} | {r['kib']/1024:.1f} |")
+    lines.append("\n| file | target | measured (wall; CPU / 2) | met (wall) |")
     lines.append("|---|---|---|---|")
-    for r in rows:
+    for r in [r for r in rows if r["shaped"]]:
+        per = f"{r['per']*1e3:.2f} ms; {r['per_cpu']*1e3/2:.2f} ms"
         if "churn10" in r["name"]:
-            lines.append(f"| {r['name']} | at most 1 ms per certificate on 2 cores | {r['per']*1e3:.2f} ms | {'yes' if r['per'] <= 1e-3 else 'no'} |")
+            lines.append(f"| {r['name']} | at most 1 ms per certificate on 2 cores | {per} | {'yes' if r['per'] <= 1e-3 else 'no'} |")
             lines.append(f"| {r['name']} | at least 100x faster than go-f3 validate | {r['go']/r['sec']:.0f}x | {'yes' if r['go'] >= 100 * r['sec'] else 'no'} |")
         if "churn80" in r["name"]:
-            lines.append(f"| {r['name']} | at most 3 ms per certificate on 2 cores | {r['per']*1e3:.2f} ms | {'yes' if r['per'] <= 3e-3 else 'no'} |")
-        lines.append(f"| {r['name']} | 1M instances in under 20 minutes | {r['million']:.1f} min | {'yes' if r['million'] < 20 else 'no'} |")
+            lines.append(f"| {r['name']} | at most 3 ms per certificate on 2 cores | {per} | {'yes' if r['per'] <= 3e-3 else 'no'} |")
+        lines.append(f"| {r['name']} | 1M instances in under 20 minutes | {r['million']:.1f} min; {r['million_cpu']:.1f} min | {'yes' if r['million'] < 20 else 'no'} |")
     return rows, lines
 
 

@@ -188,3 +188,58 @@ fn stdin_is_read_with_dash() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["f3"]["certificates"], 30);
 }
+
+#[test]
+fn mainnet_shaped_synth_is_valid_at_the_crypto_level_and_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.f3");
+    let p = path.to_str().unwrap();
+    let args = [
+        "synth",
+        "--shape",
+        "mainnet",
+        "--churn-percent",
+        "80",
+        "--instances",
+        "6",
+        "--sign-for",
+        "net",
+        "--out",
+        p,
+    ];
+    assert!(bin().args(args).status().unwrap().success());
+    let before = std::fs::read(&path).unwrap();
+    assert_eq!(bin().args(args).status().unwrap().code(), Some(2));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let (code, v, _) = run(&["inspect", "--json", p]);
+    assert_eq!(code, 0);
+    assert_eq!(v["f3"]["certificates"], 6);
+    assert_eq!(v["f3"]["header"]["initial_power_table"]["entries"], 1560);
+    for batch in ["0", "1"] {
+        let check = [
+            "check",
+            "--json",
+            "--level",
+            "crypto",
+            "--network",
+            "net",
+            "--signature-batch",
+            batch,
+            p,
+        ];
+        let (code, v, out) = run(&check);
+        assert_eq!((code, &v["result"]), (0, &Value::from("valid")), "{out}");
+    }
+    let (code, v, _) = run(&[
+        "check",
+        "--json",
+        "--level",
+        "crypto",
+        "--network",
+        "other",
+        p,
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["errors"][0]["code"], "signature-invalid");
+    assert_eq!(v["errors"][0]["instance"], 0);
+}

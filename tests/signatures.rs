@@ -302,3 +302,34 @@ fn the_corpus_checks_the_same_batched_and_one_by_one() {
     }
     assert!(checked > 50, "{checked} cases");
 }
+
+/// Joins and key rotations on most certificates: many key lists, and more keys over the chain
+/// than the verifier keeps decompressed at once.
+#[test]
+fn heavy_key_churn_checks_the_same_in_every_mode() {
+    let (header, good) = build(&Params {
+        seed: 21,
+        participants: 4,
+        instances: 160,
+        churn_percent: 100,
+        sign_for: Some(NET.into()),
+        ..Params::default()
+    });
+    let keys: std::collections::HashSet<&[u8]> = good
+        .iter()
+        .flat_map(|c| c.power_table_delta.iter())
+        .map(|d| d.signing_key.as_slice())
+        .filter(|k| !k.is_empty())
+        .collect();
+    assert!(keys.len() > 100, "{} new keys", keys.len());
+    assert_eq!(error_in_every_mode(&header, &good), None);
+    let mut certs = good.clone();
+    certs[150].signature = wrong(&good, 150);
+    assert_at(
+        error_in_every_mode(&header, &certs),
+        "signature-invalid",
+        &header,
+        &certs,
+        150,
+    );
+}

@@ -326,9 +326,15 @@ impl Verifier {
             .iter()
             .flat_map(|e| e.pub_key.iter().copied())
             .collect();
-        // Keep the decompressed keys of recent tables only.
+        // Keep the decompressed keys of the tables in force only (keys change by joins and
+        // rotations), without decompressing those still in use again.
         if self.decompressed.len() > 2 * entries.len() + 64 {
-            self.decompressed.clear();
+            let mut old = std::mem::take(&mut self.decompressed);
+            for e in entries {
+                if let Some((k, v)) = old.remove_entry(&e.pub_key) {
+                    self.decompressed.insert(k, v);
+                }
+            }
         }
         let missing: Vec<&[u8]> = entries
             .iter()
