@@ -233,7 +233,7 @@ def crypto_split():
         return []
     group = groups[-1]
     names = ["aggregate/msm-129bit-signers", "aggregate/msm-digits-signers", "aggregate/msm-digits-delta",
-             "aggregate/weighted-delta", "aggregate/weighted-key", "pairing/verify-one",
+             "aggregate/weighted-delta", "aggregate/buy-delta-weighted-keys", "pairing/verify-one",
              "pairing/batch-of-32-per-certificate", "pairing/hash-to-g2", "pairing/signature-subgroup-check",
              "table/bdn-weights", "table/decompress-keys", "table/key-multiples"]
     split = [(b, criterion_median(group, b.replace("/", "_"))) for b in names]
@@ -243,8 +243,8 @@ def crypto_split():
              f"criterion medians of `benches/crypto.rs` ({group}: signers, table size and the signer difference "
              "between two consecutive certificates), one thread. `aggregate/*` is one certificate's aggregate key: "
              "by one MSM with 129-bit weights (every certificate's cost before), with 43-bit digits (a key list's "
-             "first certificate), the difference from the previous certificate by MSM, and by additions once the "
-             "weighted keys are bought. `pairing/batch-of-32-per-certificate` is a batch's time divided by 32. "
+             "first certificate), the difference from the previous certificate by MSM, by additions once the "
+             "weighted keys are bought, and buying them. `pairing/batch-of-32-per-certificate` is a batch's time divided by 32. "
              "`table/*` are paid once per key list (weights) or per key (the others).\n",
              "| step | milliseconds |", "|---|---|"]
     for b, v in split:
