@@ -21,6 +21,10 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == importChildCmd {
 		os.Exit(runImportChild(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == validateChildCmd {
+		validateChildHook = testValidateChildHook
+		os.Exit(runValidateChild(os.Args[2:]))
+	}
 	os.Exit(m.Run())
 }
 
