@@ -11,7 +11,8 @@ import (
 const usage = `usage: f3harness <command> [args]
 
 commands:
-  gen --out DIR                      write the deterministic fixtures to DIR
+  gen --out DIR [--real-data DIR]    write the deterministic fixtures to DIR; the real mainnet
+                                     data comes from --real-data (default ../../../shared/real-data)
   gen-scale --out FILE [--participants N] [--instances M] [--seed S]
                                      write a large mainnet-shaped F3 snapshot
   import FILE [--manifest FILE] [--reopen]

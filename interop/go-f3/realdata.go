@@ -27,3 +27,36 @@ func checkRealData(dir string) error {
 	}
 	return nil
 }
+
+// genRealData writes mainnet's first certificates as go-f3's certstore
+// exports them (mainnet-0-9.f3) and inside a v2 snapshot CAR
+// (car-v2-mainnet-0-9.car).
+func genRealData(g *genOutput, dir string, logf func(string, ...any)) error {
+	logf("assembling the real mainnet certificates from %s", dir)
+	a, err := assembleFiles(filepath.Join(dir, realDataPowerTableFile), filepath.Join(dir, realDataCertificatesFile), nil)
+	if err != nil {
+		return fmt.Errorf("real data: %w", err)
+	}
+	parts := len(a.Header.InitialPowerTable)
+	car, _, _, err := snapshotCarAround(a)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, ext string
+		data      []byte
+		seed      uint64
+	}{
+		{"mainnet-0-9", ".f3", a.Data, 0},
+		{"car-v2-mainnet-0-9", ".car", car, realDataCarSeed},
+	} {
+		side, err := g.fixtureOn(realDataNetwork, f.name, f.ext, f.data, f.seed, parts, "valid")
+		if err != nil {
+			return err
+		}
+		if side.Validation.Result != "accept" || side.Import.Result != "accept" {
+			return fmt.Errorf("%s: go-f3 does not accept the real certificates: validation %+v, import %+v", f.name, side.Validation, side.Import)
+		}
+	}
+	return nil
+}
