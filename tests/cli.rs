@@ -337,3 +337,51 @@ fn an_unreadable_input_is_not_called_invalid() {
         "{err}"
     );
 }
+
+/// Mainnet's first ten certificates, as go-f3 exported them from Lotus's RPC JSON: checked by
+/// network name at the crypto level. The CIDs come from outside the project (the network's
+/// manifest and the certificates themselves).
+#[test]
+fn mainnet_certificates_check_by_network_name() {
+    for file in ["mainnet-0-9.f3", "car-v2-mainnet-0-9.car"] {
+        let path = fixture(file);
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/real-data/f3manifest-filecoin.json");
+        assert!(
+            manifest.exists(),
+            "../shared/real-data must sit beside the repository"
+        );
+        for args in [
+            vec!["--network", "filecoin"],
+            vec!["--network", "mainnet"],
+            vec!["--manifest", manifest.to_str().unwrap()],
+        ] {
+            let mut all = vec!["check", "--json"];
+            all.extend(&args);
+            all.push(&path);
+            let (code, v, _) = run(&all);
+            assert_eq!(code, 0, "{file} {args:?}: {v}");
+            assert_eq!(v["level"], "crypto");
+            assert_eq!(v["network"]["name"], "filecoin");
+            assert_eq!(
+                v["f3"]["cid"],
+                "bafk2bzaceag56eznuqwekomqjstvvpnox24knrpnvevuujtxkuwblruf4dmp2"
+            );
+            assert_eq!(v["f3"]["certificates"], 10);
+            assert_eq!(
+                v["final_power_table"],
+                "bafy2bzaceb5yxdkkdomvwpfejeie5iagpx6ete6qnaaq7x4gt4w7isdi6xp2i"
+            );
+        }
+        for name in ["calibnet", "calibrationnet2"] {
+            let (code, v, _) = run(&["check", "--json", "--network", name, &path]);
+            assert_eq!(code, 1, "{file} {name}: {v}");
+            assert_eq!(v["errors"][0]["code"], "network-mismatch");
+            let msg = v["errors"][0]["message"].as_str().unwrap();
+            assert!(
+                msg.contains("bafy2bzacednijkh5dhb6jb7snxhhtjt7zuqaydlewoha3ordhy76dhgwtmptg"),
+                "{msg}"
+            );
+        }
+    }
+}
