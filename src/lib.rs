@@ -32,6 +32,7 @@ pub mod bitfield;
 pub mod car;
 pub mod cbor;
 pub mod cids;
+#[cfg(feature = "serde")]
 pub mod conformance;
 pub mod error;
 pub mod f3data;
