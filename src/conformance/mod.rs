@@ -4,7 +4,8 @@
 //!
 //! Modelled on Project Wycheproof: `acceptable` marks inputs where either outcome is allowed
 //! (the spec is silent and go-f3 is lenient); `flags` name the rule concerned, so a runner can
-//! skip a class it does not implement (e.g. `Signature` without BLS verification).
+//! skip a class it does not implement (e.g. `Signature` without BLS verification), and the
+//! manifest's `notes` say what each flag means ([`notes`]).
 
 pub mod error;
 pub mod generate;
@@ -13,11 +14,13 @@ pub mod notes;
 pub mod run;
 pub mod sidecar;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 pub use error::{Error, Result};
-pub use notes::Flag;
+pub use notes::{BugType, Flag, Note};
 
 use crate::report::Analysis;
 use crate::validate::Level;
@@ -137,6 +140,9 @@ pub struct Manifest {
     pub format: String,
     /// Version of go-f3 that wrote the base fixtures.
     pub go_f3_version: String,
+    /// What each flag means (absent from corpora written before notes existed).
+    #[serde(default)]
+    pub notes: BTreeMap<Flag, Note>,
     /// The cases, sorted by id.
     pub cases: Vec<Case>,
 }

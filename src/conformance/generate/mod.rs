@@ -22,7 +22,7 @@ mod valid;
 use std::path::{Path, PathBuf};
 
 use super::error::{read_json, Error, Result};
-use super::notes::Flag;
+use super::notes::{notes, Flag};
 use super::{sha256_hex, Case, Expected, Facts, Kind, Manifest, MANIFEST_FORMAT};
 use crate::report::{analyze, Analysis};
 use crate::validate::{Level, Options};
@@ -286,6 +286,7 @@ pub fn generate(out: &Path, fixtures: &Path) -> Result<Manifest> {
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
         go_f3_version: fx.index.go_f3_version.clone(),
+        notes: notes(),
         cases,
     };
     let path: PathBuf = out.join("manifest.json");
