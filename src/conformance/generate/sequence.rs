@@ -1,6 +1,6 @@
 //! Sequence cases: the certificates against each other and the header's instance range.
 
-use super::fixture::Fixtures;
+use super::fixture::{Fixtures, MAINNET};
 use super::Bytes::Made;
 use super::{f3, invalid, Def};
 use crate::conformance::error::Result;
@@ -9,6 +9,26 @@ use crate::types::Cbor;
 use crate::validate::Level::Structure;
 
 pub(super) const CASES: &[Def] = &[
+    Def {
+        network: Some(MAINNET),
+        ..f3(
+            "sequence/mainnet-swapped",
+            "mainnet instances 4 and 5 exchanged",
+            invalid("sequence-gap", Structure),
+            &[Sequence],
+            Made(|fx| Ok(fx.mainnet.with_blocks([0, 1, 2, 3, 5, 4, 6, 7, 8, 9]))),
+        )
+    },
+    Def {
+        network: Some(MAINNET),
+        ..f3(
+            "sequence/mainnet-dropped",
+            "mainnet instance 5 missing",
+            invalid("sequence-gap", Structure),
+            &[Sequence],
+            Made(|fx| Ok(fx.mainnet.with_blocks([0, 1, 2, 3, 4, 6, 7, 8, 9]))),
+        )
+    },
     f3(
         "sequence/gap",
         "instance 5 is missing",

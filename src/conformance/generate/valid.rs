@@ -1,12 +1,32 @@
 //! Valid cases: go-f3's own output with real BLS signatures, the facts from its sidecars.
 
-use super::fixture::Fixtures;
+use super::fixture::{Fixtures, MAINNET};
 use super::Bytes::{Fixture, Made};
 use super::{car, f3, valid, Def, File};
 use crate::conformance::error::{Error, Result};
 use crate::conformance::notes::Flag::{Car, Signature, Zstd};
 
 pub(super) const CASES: &[Def] = &[
+    Def {
+        network: Some(MAINNET),
+        ..f3(
+            "valid/mainnet-0-9",
+            "mainnet's first ten certificates as Lotus's RPC serves them, exported by go-f3's certstore: real signatures, a power delta at instance 9",
+            valid("mainnet-0-9", "f3data"),
+            &[Signature],
+            Fixture("mainnet-0-9"),
+        )
+    },
+    Def {
+        network: Some(MAINNET),
+        ..car(
+            "valid/car-v2-mainnet-0-9",
+            "mainnet's first ten certificates in a v2 snapshot laid out as Lotus's ExportV2",
+            valid("car-v2-mainnet-0-9", "car-v2-snapshot"),
+            &[Car, Signature],
+            Fixture("car-v2-mainnet-0-9"),
+        )
+    },
     f3(
         "valid/tiny",
         "go-f3's export: 12 certificates, 4 participants, no churn",
