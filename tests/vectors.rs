@@ -87,7 +87,7 @@ fn reference_passes_every_case() {
 fn skip_flag_skips() {
     let results = run::run(&run::RunOptions {
         dir: root().join("vectors"),
-        skip_flags: vec!["Signature".into()],
+        skip_flags: vec![frc0108::conformance::notes::Flag::Signature],
         ..Default::default()
     })
     .unwrap();

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::error::{read, read_json, Error, Result};
-use super::{sha256_hex, Case, Expected, Facts, Manifest};
+use super::{sha256_hex, Case, Expected, Facts, Flag, Manifest};
 use crate::report::analyze;
 use crate::validate::{Level, Options};
 
@@ -152,7 +152,7 @@ pub struct RunOptions {
     /// Adapter command template, or `None` for the reference in-process.
     pub adapter: Option<String>,
     /// Cases with any of these flags are skipped.
-    pub skip_flags: Vec<String>,
+    pub skip_flags: Vec<Flag>,
     /// Per-case time limit for an adapter.
     pub timeout: Option<Duration>,
 }
@@ -163,11 +163,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<CaseResult>> {
     let mut results = Vec::with_capacity(m.cases.len());
     for case in m.cases {
         let start = Instant::now();
-        if case
-            .flags
-            .iter()
-            .any(|f| opts.skip_flags.iter().any(|s| s == f.name()))
-        {
+        if case.flags.iter().any(|f| opts.skip_flags.contains(f)) {
             results.push(CaseResult {
                 case,
                 outcome: Outcome::Accept,
