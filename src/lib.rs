@@ -21,6 +21,10 @@
 //! | the conformance corpus and its runner | [`conformance`] |
 //! | what `inspect` and `check` report | [`report`] |
 //! | seeded synthetic chains for tests and benchmarks | [`synth`] |
+//! | F3 data from certificates arriving one at a time | [`assemble`] |
+//! | v1 chain + F3 data into a v2 snapshot, and back | [`merge`] |
+//! | outputs written whole or not at all | [`output`] |
+//! | Lotus's RPC JSON of certificates, and `dump` (feature `json`) | `json` |
 //!
 //! Every error is an [`Error`] with a stable [`Error::code`]. Nothing in the library panics on
 //! input, and no allocation is sized by a length the input declares.
@@ -28,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod assemble;
 pub mod bitfield;
 pub mod car;
 pub mod cbor;
@@ -40,7 +45,11 @@ pub mod framing;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "json")]
+pub mod json;
+pub mod merge;
 pub mod networks;
+pub mod output;
 pub mod report;
 pub mod snapshot;
 #[cfg(feature = "tools")]
