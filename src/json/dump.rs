@@ -1,7 +1,7 @@
 //! `dump`: F3 data, or the F3 data of a v2 snapshot, as JSON lines: the header, then each
 //! certificate, as go-f3's types go through Go's `encoding/json` (one line each, compact).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 
 use cid::Cid;
 
@@ -9,8 +9,8 @@ use super::encode::{certificate_to_json, header_to_json};
 use crate::car::CarReader;
 use crate::error::{Error, ErrorKind};
 use crate::f3data::F3DataReader;
-use crate::merge::{f3_section, read_metadata, MergeError};
-use crate::report::{decompressed, is_car, Format, Limits};
+use crate::merge::{f3_section, read_metadata, sniff_car, MergeError};
+use crate::report::{decompressed, Format, Limits};
 
 /// What [`dump`] read and wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +37,10 @@ pub fn dump<R: Read, W: Write>(
     to: u64,
 ) -> Result<DumpSummary, MergeError> {
     let (_, r) = decompressed(input, Limits::default()).map_err(MergeError::Snapshot)?;
-    let mut r = BufReader::with_capacity(1 << 16, r);
-    let head = r
-        .fill_buf()
-        .map_err(|e| MergeError::Snapshot(e.into()))?
-        .get(..crate::car::CARV2_PRAGMA.len())
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default();
+    let (car, r) = sniff_car(r).map_err(|e| MergeError::Snapshot(e.into()))?;
+    let r = BufReader::with_capacity(1 << 16, r);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    let summary = if is_car(&head) {
+    let summary = if car {
         let mut car = CarReader::new(r).map_err(MergeError::Snapshot)?;
         let (_, md) = read_metadata(&mut car)?;
         let sec = f3_section(&mut car, &md)?;

@@ -184,9 +184,8 @@ impl F3Input {
     /// hold together).
     pub fn scan<R: Read>(r: R, opts: Options) -> std::result::Result<F3Input, MergeError> {
         let (compression, r) = decompressed(r, Limits::default()).map_err(MergeError::F3)?;
-        let mut r = io::BufReader::with_capacity(1 << 16, r);
-        let head = peek_buf(&mut r, crate::car::CARV2_PRAGMA.len()).map_err(MergeError::F3)?;
-        if is_car(&head) {
+        let (car, r) = sniff_car(r).map_err(|e| MergeError::F3(e.into()))?;
+        if car {
             return Err(MergeError::F3IsCar);
         }
         let mut reader = F3DataReader::new(r).map_err(MergeError::F3)?;
@@ -217,10 +216,17 @@ impl F3Input {
     }
 }
 
-/// Up to `n` bytes from the front of a buffered reader, left unread.
-fn peek_buf<R: io::BufRead>(r: &mut R, n: usize) -> Result<Vec<u8>> {
-    let buf = r.fill_buf()?;
-    Ok(buf.get(..n.min(buf.len())).unwrap_or_default().to_vec())
+/// A reader that yields bytes already taken from the rest first.
+pub(crate) type Sniffed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// Whether decompressed input is a CAR (else it is read as F3 data), and the input again,
+/// whole.
+pub(crate) fn sniff_car<R: Read>(mut r: R) -> io::Result<(bool, Sniffed<R>)> {
+    let mut head = Vec::new();
+    (&mut r)
+        .take(crate::car::CARV2_PRAGMA.len() as u64)
+        .read_to_end(&mut head)?;
+    Ok((is_car(&head), io::Cursor::new(head).chain(r)))
 }
 
 /// What [`merge`] wrote.
