@@ -18,6 +18,12 @@ pub const ZSTD_LEVEL: i32 = 3;
 /// output's memory bound must not grow with the machine.
 pub const ZSTD_MAX_THREADS: u32 = 4;
 
+/// The input each zstd worker compresses at a time. zstd's default at level 3 is four
+/// windows (8 MiB), and every worker holds its job's input and output: 2 MiB keeps two
+/// workers' buffers within the output's memory bound; the ratio barely changes (each job
+/// still sees the window before it).
+pub const ZSTD_JOB_SIZE: u32 = 2 << 20;
+
 /// How to write an output.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OutputOptions {
@@ -112,6 +118,7 @@ impl OutputFile {
             };
             if threads > 1 {
                 enc.multithread(threads)?;
+                enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB_SIZE))?;
             }
             Sink::Zstd(enc)
         } else {

@@ -6,7 +6,8 @@
 //! `{"/": "…"}`, byte strings in standard base64 with padding (`null` when empty), big integers
 //! as decimal strings, a tipset key as the list of its block CIDs, `Signers` as go-bitfield's
 //! run lengths. go-f3 v0.8.14 tags `PowerTableDelta` with `omitempty`, so an empty delta is not
-//! written at all; older Lotus releases wrote `[]` or `null`, and all three are read as empty.
+//! written at all; RPC output from other releases carries `[]` (the mainnet certificates in
+//! `../shared/real-data` do), and an absent, `null` or `[]` delta is read as empty.
 //!
 //! [`encode`] writes exactly the bytes Go's `json.Marshal` writes for the same values, so the
 //! output of `dump` can be compared with go-f3's byte for byte. [`decode`] is strict where
