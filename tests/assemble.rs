@@ -106,14 +106,21 @@ fn mainnet_certificates_assemble_to_go_f3s_cid() {
     let (bytes, cid) = mainnet();
     assert_eq!(cid, MAINNET_F3_CID);
     assert_eq!(bytes.len(), 161_776);
+    // The fixture go-f3's certstore exported from the same JSON.
+    let go = std::fs::read(fixtures_dir().join("mainnet-0-9.f3")).unwrap();
+    assert!(bytes == go, "go-f3's export differs");
 }
 
-/// `dump` of that F3 data is the RPC's JSON: the header carries the table exactly as the
-/// manifest publishes it, and every certificate equals the RPC's as a JSON value.
+/// `dump` of that F3 data, and of go-f3's v2 snapshot of it, is the RPC's JSON: the header
+/// carries the table exactly as the manifest publishes it, and every certificate equals the
+/// RPC's as a JSON value.
 #[test]
 fn dump_equals_the_rpc_json() {
     let (bytes, _) = mainnet();
-    let (_, lines) = dump_lines(&bytes);
+    let car = std::fs::read(fixtures_dir().join("car-v2-mainnet-0-9.car")).unwrap();
+    let (from_f3, _) = dump_lines(&bytes);
+    let (from_car, lines) = dump_lines(&car);
+    assert!(from_f3 == from_car);
     let table = read_json(&real_data("filecoin-initial-power-table.json"));
     let rpc = read_json(&real_data("filecoin-certificates-0-9.json"));
     let rpc = rpc.as_array().unwrap();

@@ -74,7 +74,11 @@ fn chain(seed: u64, heads: usize, big: bool) -> (Vec<u8>, Vec<Cid>) {
 }
 
 fn merged(v1: &[u8], f3: &[u8]) -> Result<Vec<u8>, MergeError> {
-    let input = F3Input::scan(f3, crypto())?;
+    merged_at(v1, f3, crypto())
+}
+
+fn merged_at(v1: &[u8], f3: &[u8], opts: Options) -> Result<Vec<u8>, MergeError> {
+    let input = F3Input::scan(f3, opts)?;
     merge(v1, &input, f3, Vec::new(), &mut NoChainCheck).map(|(out, _)| out)
 }
 
@@ -123,6 +127,31 @@ fn merge_then_extract_gives_back_both_inputs() {
         assert!(v1_back == v1, "{f3_name}: chain differs");
         assert_eq!(s.chain.unwrap().blocks, in_blocks.len() as u64);
     }
+}
+
+/// Mainnet's first ten certificates (go-f3's fixture) merged with a chain: valid at the crypto
+/// level for the network they were signed for, which fixes their first instance and table.
+#[test]
+fn mainnet_f3_data_merges() {
+    let (v1, _) = chain(13, 2, false);
+    let f3 = fixture("mainnet-0-9.f3");
+    let known = frc0108::networks::by_name("filecoin").unwrap().network();
+    let opts = Options {
+        level: Level::Crypto,
+        network: known.name.clone(),
+        manifest: frc0108::validate::Manifest {
+            initial_instance: Some(known.initial_instance),
+            initial_power_table: known.initial_power_table,
+        },
+        ..Options::default()
+    };
+    let input = F3Input::scan(&f3[..], opts.clone()).unwrap();
+    assert_eq!(input.certificates, 10);
+    assert_eq!(input.finalized.as_ref().map(|t| t.epoch), Some(4_919_771));
+    let (out, s) = merge(&v1[..], &input, &f3[..], Vec::new(), &mut NoChainCheck).unwrap();
+    let a = analyze(&out[..], Some(opts), &mut |_| {});
+    assert!(a.error.is_none(), "{:?}", a.error);
+    assert_eq!(a.car.unwrap().metadata_cid, Some(s.metadata_cid));
 }
 
 use frc0108::types::Cbor;
@@ -441,9 +470,14 @@ fn harness() -> PathBuf {
 #[ignore = "needs the go-f3 harness: run through scripts/test.sh"]
 fn go_f3_imports_merged_snapshots() {
     let dir = tempfile::tempdir().unwrap();
-    for (seed, f3_name) in [(10, "tiny.f3"), (11, "churn.f3"), (12, "checkpoint.f3")] {
+    for (seed, f3_name) in [
+        (10, "tiny.f3"),
+        (11, "churn.f3"),
+        (12, "checkpoint.f3"),
+        (13, "mainnet-0-9.f3"),
+    ] {
         let (v1, _) = chain(seed, 2, seed == 11);
-        let out = merged(&v1, &fixture(f3_name)).unwrap();
+        let out = merged_at(&v1, &fixture(f3_name), Options::default()).unwrap();
         for (name, bytes) in [
             ("m.car", out.clone()),
             ("m.car.zst", zstd::encode_all(&out[..], 3).unwrap()),

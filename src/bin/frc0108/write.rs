@@ -130,6 +130,11 @@ pub struct ExtractArgs {
 }
 
 fn create(path: &Path, force: bool, threads: u32) -> Result<OutputFile, Failure> {
+    if path.as_os_str() == "-" {
+        return Err(Failure(
+            "outputs are files (written whole, then renamed into place), not `-`".into(),
+        ));
+    }
     OutputFile::create(path, OutputOptions { force, threads })
         .map_err(|e| Failure::with(format!("cannot write {}", path.display()), e))
 }
@@ -155,11 +160,36 @@ fn refused(command: &str, e: &MergeError) -> Result<Outcome, Failure> {
     }
 }
 
+/// Standard output, noting whether its reader went away (`dump | head`): then `dump` stops
+/// quietly.
+struct Stdout<'a> {
+    inner: io::StdoutLock<'a>,
+    closed: bool,
+}
+
+impl Write for Stdout<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.closed |= e.kind() == io::ErrorKind::BrokenPipe;
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.closed |= e.kind() == io::ErrorKind::BrokenPipe;
+        })
+    }
+}
+
 pub fn dump(args: DumpArgs) -> Result<Outcome, Failure> {
     let input = input::open(&args.file)?;
-    let stdout = io::stdout().lock();
-    match frc0108::json::dump(input.reader, stdout, args.from, args.to) {
+    let mut stdout = Stdout {
+        inner: io::stdout().lock(),
+        closed: false,
+    };
+    match frc0108::json::dump(input.reader, &mut stdout, args.from, args.to) {
         Ok(_) => Ok(Outcome::Success),
+        Err(MergeError::Write(_)) if stdout.closed => Ok(Outcome::Success),
         Err(e) => refused("dump", &e),
     }
 }
