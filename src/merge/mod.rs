@@ -7,8 +7,9 @@
 //! once by [`F3Input::scan`], which validates it and learns its CID and length (the metadata
 //! names the CID, and comes first), then again while it is copied, its hash compared with the
 //! first pass's. Each chain block's blake2b-256 hash is checked on the way and every head block
-//! must be present. Forest's `merge-f3` checks neither input; Lotus's import checks the chain
-//! blocks' hashes but never the F3 block's.
+//! must be present. Forest's `merge-f3` only refuses a chain snapshot that is already v2 and
+//! takes the F3 file as opaque bytes; Lotus's import checks the chain blocks' hashes but never
+//! the F3 block's.
 //!
 //! [`extract`] is the inverse: the F3 block's bytes (checked against the metadata's CID), and
 //! optionally the chain as a v1 CAR whose roots are `HeadTipsetKey`, every block checked as it
