@@ -367,7 +367,9 @@ fn assemble_equals_go_f3s_export() {
 }
 
 /// go-f3's types through Go's `encoding/json` print exactly the bytes `dump` prints, for the
-/// mainnet data and every valid fixture.
+/// mainnet data and every fixture, invalid ones included (both print what decodes before the
+/// error, and fail where the other fails), except where the strict reader stops at a
+/// documented go-f3 leniency: there it prints a prefix of go-f3's lines.
 #[test]
 #[ignore = "needs the go-f3 harness: run through scripts/test.sh"]
 fn dump_equals_go_f3s_json() {
@@ -378,24 +380,42 @@ fn dump_equals_go_f3s_json() {
     let index = read_json(&fixtures_dir().join("index.json"));
     for name in index["fixtures"].as_array().unwrap() {
         let side = read_json(&fixtures_dir().join(format!("{}.json", name.as_str().unwrap())));
-        let path = fixtures_dir().join(side["file"].as_str().unwrap());
-        let bytes = std::fs::read(&path).unwrap();
-        if analyze(&bytes[..], Some(opts(Level::Chain)), &mut |_| {})
-            .error
-            .is_none()
-            && f3_bytes(&bytes).is_some()
-        {
-            files.push(path);
+        files.push(fixtures_dir().join(side["file"].as_str().unwrap()));
+    }
+    let (mut same, mut lenient) = (0, 0);
+    for path in files {
+        let go = Command::new(harness())
+            .arg("dump")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let mut ours = Vec::new();
+        let res = dump(&std::fs::read(&path).unwrap()[..], &mut ours, 0, u64::MAX);
+        let name = path.display();
+        match &res {
+            Err(e) if go.status.success() => {
+                assert!(
+                    frc0108::conformance::GO_F3_LENIENT.contains(&e.code()),
+                    "{name}: go-f3 prints it all, we stop at {e}"
+                );
+                assert!(
+                    go.stdout.starts_with(&ours),
+                    "{name}: the lines before differ"
+                );
+                lenient += 1;
+            }
+            _ => {
+                assert_eq!(res.is_ok(), go.status.success(), "{name}: {res:?}");
+                assert!(
+                    go.stdout == ours,
+                    "{name}: dump differs from go-f3's encoding/json"
+                );
+                same += 1;
+            }
         }
     }
-    assert!(files.len() >= 9);
-    for path in files {
-        let go = harness_run(&["dump".as_ref(), path.as_os_str()]);
-        let (ours, _) = dump_lines(&std::fs::read(&path).unwrap());
-        assert!(
-            go == ours,
-            "{}: dump differs from go-f3's encoding/json",
-            path.display()
-        );
-    }
+    assert!(
+        same >= 20 && lenient >= 2,
+        "{same} the same, {lenient} lenient"
+    );
 }
