@@ -158,6 +158,29 @@ fn sniff(head: &[u8]) -> bool {
     }
 }
 
+/// `input` decompressed as a stream when it is zstd (by its first bytes, as [`analyze`]
+/// decides), with the window limit of `limits`, and which compression it was.
+pub fn decompressed<'a, R: Read + 'a>(
+    input: R,
+    limits: Limits,
+) -> Result<(Compression, Box<dyn Read + 'a>)> {
+    let (head, input) = peek(input, 4)?;
+    if !is_zstd(&head) {
+        return Ok((Compression::None, Box::new(input)));
+    }
+    let mut d = zstd::stream::read::Decoder::new(input)
+        .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
+    d.window_log_max(limits.zstd_window_log_max)
+        .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
+    Ok((Compression::Zstd, Box::new(d)))
+}
+
+/// Whether decompressed input that starts with `head` (at least 11 bytes when there are) is a
+/// CAR; anything else is read as F3 data.
+pub fn is_car(head: &[u8]) -> bool {
+    sniff(head)
+}
+
 /// Counts bytes and reports progress every `every` bytes.
 struct ProgressReader<'a, R> {
     inner: R,
