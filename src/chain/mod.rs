@@ -1,7 +1,7 @@
 //! Filecoin chain block headers: the fields the consistency check needs.
 //!
 //! A v2 snapshot's chain is a stream of blocks: block headers, messages and state. The
-//! consistency check of the F3 data against the chain needs, of each block header, only its `Parents` and its
+//! consistency check ([`consistency`]) needs, of each block header, only its `Parents` and its
 //! `Height`. [`BlockHeader::decode`] reads Lotus's `BlockHeader` (`chain/types/blockheader.go`,
 //! encoded by cbor-gen as a tuple) strictly but partially:
 //!
@@ -31,6 +31,7 @@
 
 #[cfg(feature = "tools")]
 pub mod build;
+pub mod consistency;
 
 use cid::Cid;
 
