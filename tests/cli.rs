@@ -239,4 +239,13 @@ fn consistency_is_reported() {
         let (_, _, text) = run(&["check", f.to_str().unwrap()]);
         assert!(text.contains("consistency: not checked:"), "{file}: {text}");
     }
+
+    // An inconsistent case: exit 1, the code in the errors, what was found in `consistency`.
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors/cases/consistency/finalized-above-head.car");
+    let (code, v, _) = run(&["check", "--json", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["errors"][0]["code"], "consistency-finalized-above-head");
+    assert_eq!(v["consistency"]["finalized"]["epoch"], 110);
+    assert_eq!(v["consistency"]["head"]["epoch"], 108);
 }

@@ -72,6 +72,7 @@ fn reference_passes_every_case() {
         "ec-chain",
         "signature",
         "car",
+        "consistency",
         "valid",
     ] {
         assert!(

@@ -413,6 +413,7 @@ pub fn generate(out: &Path, fixtures: &Path) -> Result<Manifest> {
     chain_cases(&mut g)?;
     signature_cases(&mut g)?;
     car_cases(&mut g)?;
+    consistency_cases(&mut g)?;
     g.cases.sort_by(|a, b| a.id.cmp(&b.id));
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
@@ -1887,6 +1888,23 @@ fn car_cases(g: &mut Gen) -> Result<()> {
             &car_bytes(&parts.roots, 1, &bl)?,
             None,
         )?;
+    }
+    Ok(())
+}
+
+/// The `consistency` group (and its valid case), built in [`super::consistency`].
+fn consistency_cases(g: &mut Gen) -> Result<()> {
+    for c in super::consistency::cases(&g.network)? {
+        let spec = Spec {
+            id: c.id,
+            description: c.description,
+            result: c.result,
+            error: c.error,
+            level: c.level,
+            flags: c.flags,
+            network: None,
+        };
+        g.add(spec, "car", &c.bytes, c.expected)?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! (the spec is silent and go-f3 is lenient); `flags` name the rule concerned, so a runner can
 //! skip a class it does not implement (e.g. `Signature` without BLS verification).
 
+pub mod consistency;
 pub mod generate;
 pub mod node;
 pub mod run;
@@ -133,6 +134,10 @@ pub const FLAGS: &[(&str, &str)] = &[
         "needs BLS signature verification to judge (skip without it)",
     ),
     ("Car", "the CAR container or the v2 snapshot layout"),
+    (
+        "Consistency",
+        "the F3 data against the snapshot's chain of block headers (no node checks this)",
+    ),
     ("Zstd", "zstd-compressed input"),
     (
         "GoF3Lenient",
