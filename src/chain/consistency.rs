@@ -20,8 +20,10 @@
 //!    be one (its blocks agree on height and parents) and lie below its child
 //!    (`consistency-malformed-chain`).
 //!
-//! Memory is bounded by the headers at epochs `E ..= E + 900`, and at most [`MAX_HEADERS`] of
-//! them: more is `consistency-too-far`, reported when the header over the bound arrives.
+//! Memory is bounded by the headers at epochs `E ..= E + 900` (and the head's): each kept header
+//! is counted as [`KEPT_HEADER_COST`] bytes and each distinct parent list (the blocks of a
+//! tipset share one) as its length; past [`MAX_KEPT_BYTES`] the check stops with
+//! `consistency-too-far`, at the header over the bound.
 //!
 //! Why 900: Lotus uses an F3 certificate as finality only when its head is at most
 //! `policy.ChainFinality` (900) epochs below the chain head (`ChainGetTipSetFinalityStatus`);
@@ -31,8 +33,9 @@
 //! A snapshot whose head tipset blocks are none of them block headers (a stand-in chain, as
 //! synthetic snapshots use) is skipped with a note: there is no chain to check against.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::sync::Arc;
 
 use cid::Cid;
 
@@ -45,9 +48,14 @@ use crate::snapshot::{read_car_snapshot_with, CarInfo, ChainVisitor, SnapshotVer
 /// `policy.ChainFinality`, beyond which it ignores F3 finality.
 pub const MAX_LAG: i64 = 900;
 
-/// The most block headers kept between the finalized epoch and `E + MAX_LAG`: over 55 per
-/// epoch, ten times what Filecoin produces, about 15 MB.
-pub const MAX_HEADERS: usize = 50_000;
+/// What a kept header is counted as (its digest, height and list handle, with the hash map's
+/// slack).
+pub const KEPT_HEADER_COST: usize = 128;
+
+/// The memory the kept headers may take, counted as [`KEPT_HEADER_COST`] a header plus the
+/// bytes of each distinct parent list: 16 MiB, over 100,000 headers of real tipsets (900
+/// epochs of mainnet hold about 4,500), or a few dozen headers of 8,192 distinct parents each.
+pub const MAX_KEPT_BYTES: usize = 16 << 20;
 
 /// What is wrong between the F3 data and the chain. Codes are stable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -201,7 +209,7 @@ impl Consistency {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Kept {
     height: i64,
-    parents: Box<[u8]>,
+    parents: Arc<[u8]>,
 }
 
 /// What became of a head tipset block.
@@ -231,6 +239,10 @@ pub struct Checker {
     head_index: HashMap<Cid, usize>,
     head: Vec<Head>,
     kept: HashMap<[u8; 32], Kept>,
+    /// Distinct parent lists, shared by the headers that name them.
+    lists: HashSet<Arc<[u8]>>,
+    /// Memory counted against [`MAX_KEPT_BYTES`].
+    kept_bytes: usize,
     highest: Option<(i64, Cid)>,
     state: Consistency,
 }
@@ -249,6 +261,8 @@ impl Checker {
             head_index: HashMap::new(),
             head: Vec::new(),
             kept: HashMap::new(),
+            lists: HashSet::new(),
+            kept_bytes: 0,
             highest: None,
         }
     }
@@ -296,33 +310,48 @@ impl Checker {
         if self.highest.as_ref().is_none_or(|(t, _)| h.height > *t) {
             self.highest = Some((h.height, *cid));
         }
+        let e = self.finalized.epoch;
+        let in_window = h.height >= e && h.height <= e.saturating_add(MAX_LAG);
+        let digest = header_digest(cid).filter(|_| in_window);
+        if head.is_none() && digest.is_none_or(|d| self.kept.contains_key(&d)) {
+            return Ok(());
+        }
         let kept = Kept {
             height: h.height,
-            parents: h.parents_key().into_boxed_slice(),
+            parents: self.list(h.parents_key()),
         };
-        if let Some(slot) = head.and_then(|i| self.head.get_mut(i)) {
-            *slot = Head::Header(kept.clone());
-        }
-        let e = self.finalized.epoch;
-        if h.height < e || h.height > e.saturating_add(MAX_LAG) {
-            return Ok(());
-        }
-        let Some(digest) = header_digest(cid) else {
-            return Ok(());
-        };
-        if self.kept.len() >= MAX_HEADERS && !self.kept.contains_key(&digest) {
+        self.kept_bytes = self.kept_bytes.saturating_add(KEPT_HEADER_COST);
+        if self.kept_bytes > MAX_KEPT_BYTES {
             return Err(fail(ConsistencyError::TooFar {
                 finalized: e,
                 detail: format!(
-                    "more than {MAX_HEADERS} block headers between epochs {e} and {}",
-                    e.saturating_add(MAX_LAG)
+                    "the block headers from epoch {e} to {} take more than the {} MiB the \
+                     check holds",
+                    e.saturating_add(MAX_LAG),
+                    MAX_KEPT_BYTES >> 20
                 ),
             })
             .at_offset(offset));
         }
-        self.kept.insert(digest, kept);
-        self.state.headers_kept = self.kept.len() as u64;
+        if let Some(slot) = head.and_then(|i| self.head.get_mut(i)) {
+            *slot = Head::Header(kept.clone());
+        }
+        if let Some(d) = digest {
+            self.kept.insert(d, kept);
+            self.state.headers_kept = self.kept.len() as u64;
+        }
         Ok(())
+    }
+
+    /// The shared copy of a parent list, counting a new one against the bound.
+    fn list(&mut self, parents: Vec<u8>) -> Arc<[u8]> {
+        if let Some(l) = self.lists.get(parents.as_slice()) {
+            return Arc::clone(l);
+        }
+        self.kept_bytes = self.kept_bytes.saturating_add(parents.len());
+        let l: Arc<[u8]> = parents.into();
+        self.lists.insert(Arc::clone(&l));
+        l
     }
 
     /// What is known so far (after [`Checker::finish`], everything).
@@ -375,7 +404,7 @@ impl Checker {
     }
 
     /// The head tipset's epoch and parents; `None` when no head block is a header.
-    fn head_tipset(&self) -> Result<Option<(i64, Box<[u8]>)>> {
+    fn head_tipset(&self) -> Result<Option<(i64, Arc<[u8]>)>> {
         if self
             .head
             .iter()
@@ -427,7 +456,7 @@ impl Checker {
     }
 
     /// Follows `Parents` from the head down to the finalized epoch.
-    fn walk(&mut self, mut epoch: i64, mut key: Vec<u8>, mut parents: Box<[u8]>) -> Result<()> {
+    fn walk(&mut self, mut epoch: i64, mut key: Vec<u8>, mut parents: Arc<[u8]>) -> Result<()> {
         let f = self.finalized.clone();
         let fkey = || key_string(&f.key);
         let missing = |detail: String| {
@@ -493,7 +522,7 @@ impl Checker {
                 ))));
             }
             self.state.tipsets_walked += 1;
-            key = parents.into_vec();
+            key = parents.to_vec();
             parents = next.parents;
             epoch = next.height;
         }
