@@ -12,6 +12,8 @@ cargo build --quiet --no-default-features --lib
 if cargo tree -e normal --no-default-features --prefix none | grep -E "^(clap|indicatif|arbitrary|serde_json) "; then
   echo "the library without default features depends on the crates above"; exit 1
 fi
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --all-features
+cargo publish --dry-run --allow-dirty --quiet 2>target/publish.log || { cat target/publish.log; exit 1; }
 
 python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install --quiet jsonschema
 

@@ -2,8 +2,8 @@
 //! decodes, optionally validates, and records what it learned, so that `inspect` and `check`
 //! can report on a failure everything read before it.
 //!
-//! With the `json` feature, [`json`] renders an [`Analysis`] as the JSON objects `inspect` and
-//! `check` print.
+//! With the `json` feature, the `json` module renders an [`Analysis`] as the JSON objects
+//! `inspect` and `check` print.
 
 use std::cell::RefCell;
 use std::io::{self, Cursor, Read};
