@@ -15,6 +15,7 @@
 //! | the snapshot's CBOR types | [`types`] |
 //! | the F3Data block stream | [`f3data`] |
 //! | the CAR container | [`car`] |
+//! | Filecoin block headers and the F3 data's consistency with the chain | [`chain`] |
 //! | Filecoin v1/v2 snapshots in a CAR | [`snapshot`] |
 //! | validation: structure, power tables, chain, signatures | [`validate`] |
 //! | the F3 networks and their manifests | [`networks`] |
@@ -87,6 +88,7 @@ pub mod assemble;
 pub mod bitfield;
 pub mod car;
 pub mod cbor;
+pub mod chain;
 pub mod cids;
 #[cfg(feature = "tools")]
 pub mod conformance;

@@ -100,6 +100,8 @@ pub enum Flag {
     Signature,
     /// The CAR container or the v2 snapshot layout.
     Car,
+    /// The F3 data against the snapshot's chain of block headers.
+    Consistency,
     /// zstd-compressed input.
     Zstd,
     /// go-f3 accepts it on import.
@@ -123,7 +125,7 @@ pub struct Note {
 
 impl Flag {
     /// Every flag, in the order the manifest and the README list them.
-    pub const ALL: [Flag; 19] = [
+    pub const ALL: [Flag; 20] = [
         Flag::LengthPrefix,
         Flag::Cbor,
         Flag::Cid,
@@ -139,6 +141,7 @@ impl Flag {
         Flag::EcChain,
         Flag::Signature,
         Flag::Car,
+        Flag::Consistency,
         Flag::Zstd,
         Flag::GoF3Lenient,
         Flag::GoF3Crash,
@@ -209,6 +212,9 @@ impl Flag {
             Flag::Car => ("Car", Container,
                 "the CAR container or the v2 snapshot layout",
                 "the node imports a snapshot whose blocks do not match their CIDs or whose layout is wrong: a tampered or incomplete snapshot passes"),
+            Flag::Consistency => ("Consistency", InvalidState,
+                "the F3 data against the snapshot's chain of block headers (no node checks this)",
+                "the node imports F3 data that finalizes a tipset its chain does not have, or one far from its head: finality that belongs to another chain, as joining the wrong files produces"),
             Flag::Zstd => ("Zstd", Container,
                 "zstd-compressed input",
                 "the node reads a compressed snapshot differently, or exhausts memory decompressing it"),

@@ -5,10 +5,12 @@
 //! fault class holds its table, mirroring `vectors/cases/`. This module checks every case
 //! against the reference reader before writing it: an invalid case's code must appear at its
 //! level and not at the level below, so a case that tests something else fails to generate.
-//! Valid cases take their expected facts from go-f3's sidecars, not from this reader.
+//! Valid cases take their expected facts from go-f3's sidecars, not from this reader (the one
+//! valid case built here, over a chain of block headers, from its writer).
 
 mod car;
 mod cbor;
+mod consistency;
 mod delta;
 mod ec_chain;
 mod fixture;
@@ -54,6 +56,12 @@ enum Expect {
         facts: &'static str,
         format: &'static str,
     },
+    /// Every reader accepts it and finds the facts `facts` gives: a case built here rather
+    /// than from a go-f3 fixture (no fixture has a chain of block headers), whose facts its
+    /// writer knows.
+    ValidBuilt {
+        facts: fn(&Fixtures) -> Result<Facts>,
+    },
     /// Every reader rejects it; the strict reference gives `error`, first at `level`.
     Invalid { error: &'static str, level: Level },
     /// Either outcome conforms; the strict reference gives `error`, first at `level`.
@@ -63,6 +71,11 @@ enum Expect {
 /// A valid case with the facts of fixture `facts`, read as `format`.
 const fn valid(facts: &'static str, format: &'static str) -> Expect {
     Expect::Valid { facts, format }
+}
+
+/// A valid case built here, with the facts `facts` gives.
+const fn valid_built(facts: fn(&Fixtures) -> Result<Facts>) -> Expect {
+    Expect::ValidBuilt { facts }
 }
 
 /// An invalid case: `error`, first found at `level`.
@@ -156,6 +169,7 @@ const GROUPS: &[&[Def]] = &[
     ec_chain::CASES,
     signature::CASES,
     car::CASES,
+    consistency::CASES,
 ];
 
 /// The level just below `l`, where an invalid case's code must not yet appear.
@@ -207,6 +221,20 @@ fn check(def: &Def, bytes: &[u8], network: &str, fx: &Fixtures) -> Result<Option
             }
             return Ok(Some(go));
         }
+        Expect::ValidBuilt { facts } => {
+            let a = reference(bytes, Level::Crypto, network);
+            if let Some(e) = &a.error {
+                return fail(format!("meant to be valid, the reference says {e}"));
+            }
+            let written = facts(fx)?;
+            let got = Facts::of(&a);
+            if got != written {
+                return fail(format!(
+                    "facts differ: reference {got:?}, writer {written:?}"
+                ));
+            }
+            return Ok(Some(written));
+        }
         Expect::Invalid { error, level } | Expect::Acceptable { error, level } => (error, level),
     };
     let got = reference_code(bytes, level, network);
@@ -239,7 +267,7 @@ fn write_case(def: &Def, fx: &Fixtures, out: &Path) -> Result<Case> {
     }
     std::fs::write(&path, &bytes).map_err(Error::io(&path))?;
     let (result, error, level) = match def.expect {
-        Expect::Valid { .. } => (Expected::Valid, None, Level::Crypto),
+        Expect::Valid { .. } | Expect::ValidBuilt { .. } => (Expected::Valid, None, Level::Crypto),
         Expect::Invalid { error, level } => (Expected::Invalid, Some(error), level),
         Expect::Acceptable { error, level } => (Expected::Acceptable, Some(error), level),
     };

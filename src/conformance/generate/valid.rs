@@ -1,10 +1,11 @@
-//! Valid cases: go-f3's own output with real BLS signatures, the facts from its sidecars.
+//! Valid cases: go-f3's own output with real BLS signatures, the facts from its sidecars; and
+//! one snapshot over a chain of Lotus block headers, built and signed here.
 
 use super::fixture::{Fixtures, MAINNET};
 use super::Bytes::{Fixture, Made};
-use super::{car, f3, valid, Def, File};
+use super::{car, consistency, f3, valid, valid_built, Def, File};
 use crate::conformance::error::{Error, Result};
-use crate::conformance::notes::Flag::{Car, Signature, Zstd};
+use crate::conformance::notes::Flag::{Car, Consistency, Signature, Zstd};
 
 pub(super) const CASES: &[Def] = &[
     Def {
@@ -121,6 +122,13 @@ pub(super) const CASES: &[Def] = &[
             Made(car_v2_tiny_zstd),
         )
     },
+    car(
+        "valid/car-v2-consistent-chain",
+        "v2 snapshot whose chain is Lotus block headers (tipsets of 1 to 3 blocks, a null round) and whose last certificate finalizes its tipset at epoch 110, two below the head",
+        valid_built(consistency::consistent_facts),
+        &[Car, Consistency, Signature],
+        Made(consistency::consistent),
+    ),
 ];
 
 fn car_v2_tiny_zstd(fx: &Fixtures) -> Result<Vec<u8>> {
