@@ -473,3 +473,83 @@ fn random_chains_in_any_order() {
         assert_eq!(code(&a), Some(want), "seed {seed}: {:?}", a.error);
     }
 }
+
+/// `merge` runs the consistency check before writing: a real chain joined with F3 data that
+/// finalizes another chain's tipset (calibration net's genesis) is refused with the check's
+/// code and nothing is written; `--force` writes it with a warning, and `check` gives the
+/// output the verdict `merge` gave the inputs. F3 data that finalizes the chain's own tipsets
+/// merges into a snapshot valid at the crypto level.
+#[test]
+fn merge_refuses_f3_data_of_another_chain() {
+    let bin = env!("CARGO_BIN_EXE_frc0108");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = root().join("tests/data/export40-headers.car");
+    let network = "frc0108-test";
+    let run = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+
+    let calib: Cid = CALIBNET_GENESIS.parse().unwrap();
+    let other = dir.path().join("other.f3");
+    std::fs::write(&other, f3_finalizing(&[(0, calib.to_bytes())], network).0).unwrap();
+    let out = dir.path().join("out.car");
+    let (chain, other, out_s) = (
+        chain.to_str().unwrap(),
+        other.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let merged = run(&["merge", "--v1", chain, "--f3", other, "--out", out_s]);
+    let stderr = String::from_utf8_lossy(&merged.stderr);
+    assert_eq!(merged.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("consistency-other-fork"), "{stderr}");
+    assert!(!out.exists(), "a refused merge leaves no output");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+
+    let forced = run(&[
+        "merge", "--force", "--v1", chain, "--f3", other, "--out", out_s,
+    ]);
+    let stderr = String::from_utf8_lossy(&forced.stderr);
+    assert_eq!(forced.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("consistency-other-fork"),
+        "{stderr}"
+    );
+    let checked = run(&["check", "--json", "--network", network, out_s]);
+    assert_eq!(checked.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(v["errors"][0]["code"], "consistency-other-fork", "{v}");
+
+    let own = dir.path().join("own.f3");
+    let tipsets = real_tipsets();
+    let upto: Vec<_> = tipsets.iter().filter(|(e, _)| *e <= 37).cloned().collect();
+    std::fs::write(&own, f3_finalizing(&upto, network).0).unwrap();
+    let good = dir.path().join("good.car");
+    let merged = run(&[
+        "merge",
+        "--v1",
+        chain,
+        "--f3",
+        own.to_str().unwrap(),
+        "--out",
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let checked = run(&[
+        "check",
+        "--json",
+        "--network",
+        network,
+        good.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(checked.status.code(), Some(0), "{v}");
+    assert_eq!(v["level"], "crypto");
+    assert_eq!(v["consistency"]["checked"], true, "{v}");
+}

@@ -109,7 +109,7 @@ pub(super) fn copy_chain<R: Read, W: Write>(
             let digest = checkable.then(|| crate::cids::blake2b256(&buf));
             verify(&sec, digest)?;
             check
-                .block(&sec.cid, &buf)
+                .block(&sec.cid, &buf, sec.data_offset)
                 .map_err(MergeError::Inconsistent)?;
             w.write_block(&sec.cid, &buf).map_err(write_err)?;
             digest

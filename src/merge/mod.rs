@@ -24,6 +24,7 @@ use std::io::{self, Read, Write};
 use cid::Cid;
 
 use crate::car::{CarReader, CarWriter};
+use crate::chain::consistency::{Checker, Consistency, TipsetRef};
 use crate::cids::{cid_from_digest, cid_of, DAG_CBOR};
 use crate::error::{Error, Result};
 use crate::f3data::F3DataReader;
@@ -138,8 +139,9 @@ fn write_err(e: impl std::fmt::Display) -> MergeError {
 pub trait ChainCheck {
     /// The head tipset (the chain snapshot's roots) and the F3 data.
     fn start(&mut self, head_tipset_key: &[Cid], f3: &F3Input) -> Result<()>;
-    /// A chain block, its hash already checked.
-    fn block(&mut self, cid: &Cid, data: &[u8]) -> Result<()>;
+    /// A chain block, its hash already checked; its data starts at `offset` in the chain
+    /// snapshot (decompressed).
+    fn block(&mut self, cid: &Cid, data: &[u8], offset: u64) -> Result<()>;
     /// The end of the chain.
     fn finish(&mut self) -> Result<()>;
 }
@@ -152,11 +154,82 @@ impl ChainCheck for NoChainCheck {
     fn start(&mut self, _: &[Cid], _: &F3Input) -> Result<()> {
         Ok(())
     }
-    fn block(&mut self, _: &Cid, _: &[u8]) -> Result<()> {
+    fn block(&mut self, _: &Cid, _: &[u8], _: u64) -> Result<()> {
         Ok(())
     }
     fn finish(&mut self) -> Result<()> {
         Ok(())
+    }
+}
+
+/// The `chain` level's consistency check (the F3 data must finalize a tipset of the chain it
+/// ships with, [`crate::chain::consistency`]) as `merge` runs it on the chain it copies.
+///
+/// Enforced, its failure stops the merge; not enforced (`--force`), the failure is kept for
+/// the caller to report and the merge goes on.
+#[derive(Debug, Default)]
+pub struct ConsistencyCheck {
+    enforce: bool,
+    checker: Option<Checker>,
+    failure: Option<Error>,
+}
+
+impl ConsistencyCheck {
+    /// A check that stops the merge on failure when `enforce` is set.
+    pub fn new(enforce: bool) -> Self {
+        ConsistencyCheck {
+            enforce,
+            ..ConsistencyCheck::default()
+        }
+    }
+
+    /// What the check established (`None` when the F3 data finalizes nothing to check).
+    pub fn summary(&self) -> Option<Consistency> {
+        self.checker.as_ref().map(Checker::summary)
+    }
+
+    /// The failure a check that is not enforced let pass.
+    pub fn failure(&self) -> Option<&Error> {
+        self.failure.as_ref()
+    }
+
+    fn judge(&mut self, r: Result<()>) -> Result<()> {
+        match r {
+            Err(e) if !self.enforce => {
+                self.failure.get_or_insert(e);
+                // One failure is enough: the rest of the chain is copied unchecked.
+                self.checker = None;
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
+impl ChainCheck for ConsistencyCheck {
+    fn start(&mut self, head_tipset_key: &[Cid], f3: &F3Input) -> Result<()> {
+        if let Some(t) = &f3.finalized {
+            let mut c = Checker::new(TipsetRef {
+                epoch: t.epoch,
+                key: t.key.clone(),
+            });
+            c.set_head(head_tipset_key);
+            self.checker = Some(c);
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, cid: &Cid, data: &[u8], offset: u64) -> Result<()> {
+        let r = match self.checker.as_mut() {
+            Some(c) if c.wants(cid, data.len() as u64) => c.block(cid, data, offset),
+            _ => Ok(()),
+        };
+        self.judge(r)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let r = self.checker.as_mut().map_or(Ok(()), Checker::finish);
+        self.judge(r)
     }
 }
 

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use frc0108::merge::{self, F3Input, MergeError, NoChainCheck};
+use frc0108::merge::{self, ConsistencyCheck, F3Input, MergeError};
 use frc0108::networks;
 use frc0108::output::{OutputFile, OutputOptions, TempFile};
 use frc0108::validate::{Level, Manifest, Options};
@@ -104,7 +104,8 @@ pub struct MergeArgs {
     /// Output file (`.zst`: compressed).
     #[arg(long)]
     out: PathBuf,
-    /// Replace the output file if it exists.
+    /// Replace the output file if it exists, and write it even when the F3 data does not
+    /// finalize a tipset of the chain (the inconsistency is reported as a warning).
     #[arg(long)]
     force: bool,
     /// zstd threads for a `.zst` output (0: one per core, at most 4).
@@ -276,9 +277,9 @@ pub fn merge(args: MergeArgs) -> Result<Outcome, Failure> {
         Err(e) => return refused("merge", &e),
     };
     let v1 = input::open(&args.v1)?;
-    // The chain-consistency check (the F3 data must finalize tipsets of this chain) plugs in
-    // here; until it exists, nothing is checked across the two inputs.
-    let mut check = NoChainCheck;
+    // The F3 data must finalize a tipset of this chain (the `chain` level's consistency
+    // check); `--force` writes the snapshot anyway and warns.
+    let mut check = ConsistencyCheck::new(!args.force);
     let res = merge::merge(
         v1.reader,
         &f3,
@@ -291,6 +292,14 @@ pub fn merge(args: MergeArgs) -> Result<Outcome, Failure> {
         Err(e) => return refused("merge", &e),
     };
     commit(out)?;
+    if let Some(e) = check.failure() {
+        eprintln!("frc0108: warning: written despite --force: {e}");
+    } else if let Some(c) = check.summary().filter(|c| !c.checked) {
+        eprintln!(
+            "frc0108: note: consistency not checked: {}",
+            c.skipped.unwrap_or_default()
+        );
+    }
     eprintln!(
         "wrote {}: v2 snapshot {}, F3 data {} ({} certificates), {} chain blocks ({} hash-checked), head {}",
         args.out.display(),
