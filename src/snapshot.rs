@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 
 use cid::Cid;
 
-use crate::car::{CarReader, CarWriter, Container};
+use crate::car::{CarReader, CarWriter, Container, Section};
 use crate::cbor::major;
 use crate::cids::{cid_of, DAG_CBOR};
 use crate::error::{Error, ErrorKind, Result};
@@ -143,6 +143,43 @@ pub fn read_car_snapshot_with<R: Read>(
     info.metadata = Some(md.clone());
     let computed = cid_of(DAG_CBOR, &buf);
     info.metadata_cid = Some(computed);
+    check_metadata(root, &first, &md, computed)?;
+
+    if let Some(f3) = md.f3_data {
+        let sec = f3_section(&mut car, f3)?;
+        info.sections += 1;
+        let result = on_f3(&mut car.section_data(), sec.data_offset);
+        if car.truncated() {
+            return Err(Error::at(ErrorKind::CarTruncated, car.position()));
+        }
+        let computed = result?;
+        if computed != f3 {
+            return Err(Error::at(
+                ErrorKind::CidMismatch {
+                    what: "F3 block",
+                    expected: f3.to_string(),
+                    computed: computed.to_string(),
+                },
+                sec.data_offset,
+            ));
+        }
+    }
+    let mut found = Vec::new();
+    chain.start(SnapshotVersion::V2, &md.head_tipset_key);
+    walk_rest(&mut car, info, &md.head_tipset_key, &mut found, chain)?;
+    missing(&md.head_tipset_key, &found, "head tipset block")
+}
+
+/// Checks a v2 snapshot's metadata block `md`, read from section `first` whose data hashes to
+/// `computed`, against the CAR's one root: the root's block must come first and hash to it,
+/// with version 2 and a head tipset.
+pub(crate) fn check_metadata(
+    root: Cid,
+    first: &Section,
+    md: &SnapshotMetadata,
+    computed: Cid,
+) -> Result<()> {
+    let at = first.data_offset;
     if first.cid != root {
         return Err(Error::at(
             ErrorKind::MetadataNotFirst {
@@ -171,47 +208,26 @@ pub fn read_car_snapshot_with<R: Read>(
             Error::at(ErrorKind::MetadataEmptyHead, at).in_field("SnapshotMetadata.HeadTipsetKey")
         );
     }
+    Ok(())
+}
 
-    if let Some(f3) = md.f3_data {
-        let Some(sec) = car.next_section()? else {
-            return Err(Error::at(
-                ErrorKind::F3BlockMissing {
-                    expected: f3.to_string(),
-                    found: "the end of the CAR".into(),
-                },
-                car.position(),
-            ));
-        };
-        info.sections += 1;
-        if sec.cid != f3 {
-            return Err(Error::at(
-                ErrorKind::F3BlockMissing {
-                    expected: f3.to_string(),
-                    found: sec.cid.to_string(),
-                },
-                sec.offset,
-            ));
-        }
-        let result = on_f3(&mut car.section_data(), sec.data_offset);
-        if car.truncated() {
-            return Err(Error::at(ErrorKind::CarTruncated, car.position()));
-        }
-        let computed = result?;
-        if computed != f3 {
-            return Err(Error::at(
-                ErrorKind::CidMismatch {
-                    what: "F3 block",
-                    expected: f3.to_string(),
-                    computed: computed.to_string(),
-                },
-                sec.data_offset,
-            ));
-        }
+/// The section after the metadata, which must be the F3 block `f3` the metadata names; its
+/// data is left unread.
+pub(crate) fn f3_section<R: Read>(car: &mut CarReader<R>, f3: Cid) -> Result<Section> {
+    let missing = |found: String, at| {
+        Error::at(
+            ErrorKind::F3BlockMissing {
+                expected: f3.to_string(),
+                found,
+            },
+            at,
+        )
+    };
+    match car.next_section()? {
+        None => Err(missing("the end of the CAR".into(), car.position())),
+        Some(sec) if sec.cid != f3 => Err(missing(sec.cid.to_string(), sec.offset)),
+        Some(sec) => Ok(sec),
     }
-    let mut found = Vec::new();
-    chain.start(SnapshotVersion::V2, &md.head_tipset_key);
-    walk_rest(&mut car, info, &md.head_tipset_key, &mut found, chain)?;
-    missing(&md.head_tipset_key, &found, "head tipset block")
 }
 
 /// Fails with the first of `wanted` not in `found`.

@@ -10,7 +10,7 @@ use crate::car::{CarReader, CarWriter, Section};
 use crate::cids::{cid_from_digest, cid_of, DAG_CBOR};
 use crate::error::{Error, ErrorKind};
 use crate::report::{decompressed, Compression, Limits};
-use crate::snapshot::{MAX_METADATA_LEN, METADATA_VERSION};
+use crate::snapshot::{self, check_metadata, MAX_METADATA_LEN};
 use crate::types::{Cbor, SnapshotMetadata};
 
 /// Reads a v2 snapshot's metadata block, the first section, checked as the reader checks it:
@@ -47,33 +47,7 @@ pub fn read_metadata<R: Read>(
     }
     let at = first.data_offset;
     let md = SnapshotMetadata::from_cbor(&buf).map_err(|e| MergeError::Snapshot(e.shifted(at)))?;
-    let bad = |kind, at| Err(MergeError::Snapshot(Error::at(kind, at)));
-    if first.cid != root {
-        return bad(
-            ErrorKind::MetadataNotFirst {
-                root: root.to_string(),
-                found: first.cid.to_string(),
-            },
-            first.offset,
-        );
-    }
-    let computed = cid_of(DAG_CBOR, &buf);
-    if computed != root {
-        return bad(
-            ErrorKind::CidMismatch {
-                what: "SnapshotMetadata block",
-                expected: root.to_string(),
-                computed: computed.to_string(),
-            },
-            at,
-        );
-    }
-    if md.version != METADATA_VERSION {
-        return bad(ErrorKind::MetadataVersion(md.version), at);
-    }
-    if md.head_tipset_key.is_empty() {
-        return bad(ErrorKind::MetadataEmptyHead, at);
-    }
+    check_metadata(root, &first, &md, cid_of(DAG_CBOR, &buf)).map_err(MergeError::Snapshot)?;
     Ok((root, md))
 }
 
@@ -83,20 +57,7 @@ pub fn f3_section<R: Read>(
     md: &SnapshotMetadata,
 ) -> std::result::Result<Section, MergeError> {
     let f3 = md.f3_data.ok_or(MergeError::NoF3Data)?;
-    let missing = |found: String, at| {
-        MergeError::Snapshot(Error::at(
-            ErrorKind::F3BlockMissing {
-                expected: f3.to_string(),
-                found,
-            },
-            at,
-        ))
-    };
-    match car.next_section().map_err(MergeError::Snapshot)? {
-        None => Err(missing("the end of the CAR".into(), car.position())),
-        Some(sec) if sec.cid != f3 => Err(missing(sec.cid.to_string(), sec.offset)),
-        Some(sec) => Ok(sec),
-    }
+    snapshot::f3_section(car, f3).map_err(MergeError::Snapshot)
 }
 
 /// What [`extract`] wrote.
