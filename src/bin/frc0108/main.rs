@@ -6,6 +6,7 @@
 
 mod check;
 mod input;
+mod options;
 mod synth;
 mod vectors;
 mod write;

@@ -6,53 +6,11 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use frc0108::merge::{self, ConsistencyCheck, F3Input, MergeError};
-use frc0108::networks;
 use frc0108::output::{OutputFile, OutputOptions, TempFile};
-use frc0108::validate::{Level, Manifest, Options};
 
+use crate::options::ValidateArgs;
 use crate::{input, Failure, Outcome};
-
-/// How deep the inputs are validated before anything is written.
-#[derive(clap::Args)]
-pub struct ValidateArgs {
-    /// Validation level of the F3 data [default: crypto with --network, else chain].
-    #[arg(long, value_parser = level_parser())]
-    level: Option<Level>,
-    /// Network the certificates are signed for (needed by the crypto level); a known network
-    /// also fixes the initial instance and power table.
-    #[arg(long)]
-    network: Option<String>,
-}
-
-fn level_parser() -> impl TypedValueParser<Value = Level> {
-    PossibleValuesParser::new(["structure", "import", "chain", "crypto"])
-        .map(|s| Level::from_name(&s).unwrap_or(Level::Chain))
-}
-
-impl ValidateArgs {
-    fn options(&self) -> Result<Options, Failure> {
-        let level = self.level.unwrap_or(if self.network.is_some() {
-            Level::Crypto
-        } else {
-            Level::Chain
-        });
-        if level == Level::Crypto && self.network.is_none() {
-            return Err(Failure("--level crypto needs --network NAME".into()));
-        }
-        let known = self.network.as_deref().and_then(networks::by_name);
-        Ok(Options {
-            level,
-            manifest: Manifest {
-                initial_instance: known.map(|k| k.network().initial_instance),
-                initial_power_table: known.and_then(|k| k.network().initial_power_table),
-            },
-            network: self.network.clone().unwrap_or_default(),
-            ..Options::default()
-        })
-    }
-}
 
 #[derive(clap::Args)]
 pub struct DumpArgs {
@@ -196,7 +154,7 @@ pub fn dump(args: DumpArgs) -> Result<Outcome, Failure> {
 }
 
 pub fn assemble(args: AssembleArgs) -> Result<Outcome, Failure> {
-    let opts = args.validate.options()?;
+    let (opts, _) = args.validate.options()?;
     let table = match &args.initial_power_table {
         None => None,
         Some(path) => {
@@ -266,7 +224,7 @@ pub fn assemble(args: AssembleArgs) -> Result<Outcome, Failure> {
 }
 
 pub fn merge(args: MergeArgs) -> Result<Outcome, Failure> {
-    let opts = args.validate.options()?;
+    let (opts, _) = args.validate.options()?;
     let open_f3 = || {
         File::open(&args.f3)
             .map_err(|e| Failure::with(format!("cannot open {}", args.f3.display()), e))
