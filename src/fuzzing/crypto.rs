@@ -9,11 +9,9 @@
 //! go-f3 is known to accept what the reference rejects on a signature's encoding or an emptied
 //! power table (reported, not part of the mix).
 
-use crate::synth::signed::{
-    build, chains, infinity_signature, CertPlan, KeyRing, Plan, SignaturePlan, SignerChoice,
-};
+use crate::synth::signed::{build, infinity_signature, KeyRing, Plan, SignaturePlan, SignerChoice};
 use crate::synth::Rng;
-use crate::types::{PowerEntry, PowerTableDelta};
+use crate::types::PowerTableDelta;
 
 mod mutate;
 mod plan;
@@ -176,25 +174,6 @@ pub fn signed_chain(seed: u64) -> (Plan, KeyRing) {
     let mut keys = KeyRing::new();
     let base = plan::base(&mut rng, &mut keys);
     (base.plan, keys)
-}
-
-/// A plan whose certificates all sign with every participant, over `initial` (used by the
-/// quorum property test with its own tables).
-pub fn plan_for(initial: Vec<PowerEntry>, certs: usize, rng: &mut Rng) -> Plan {
-    Plan {
-        network: NETWORK.to_string(),
-        first_instance: rng.below(2000),
-        initial,
-        certs: chains(rng, certs.max(1), 2)
-            .into_iter()
-            .map(|chain| CertPlan {
-                chain,
-                signers: SignerChoice::All,
-                delta: Vec::new(),
-                signature: SignaturePlan::Sign,
-            })
-            .collect(),
-    }
 }
 
 #[cfg(test)]

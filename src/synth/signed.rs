@@ -175,6 +175,25 @@ impl Built {
     }
 }
 
+/// A plan of `certs` certificates over `initial`, each signed by every participant, with no
+/// deltas; the first instance is random.
+pub fn plan_all_sign(network: &str, initial: Vec<PowerEntry>, certs: usize, rng: &mut Rng) -> Plan {
+    Plan {
+        network: network.to_string(),
+        first_instance: rng.below(2000),
+        initial,
+        certs: chains(rng, certs.max(1), 2)
+            .into_iter()
+            .map(|chain| CertPlan {
+                chain,
+                signers: SignerChoice::All,
+                delta: Vec::new(),
+                signature: SignaturePlan::Sign,
+            })
+            .collect(),
+    }
+}
+
 /// `count` chains of 1 to `max_new + 1` tipsets, each based on the previous one's head.
 pub fn chains(rng: &mut Rng, count: usize, max_new: u64) -> Vec<Vec<TipSet>> {
     let mut epoch = 100 + rng.below(1000) as i64;
@@ -343,20 +362,7 @@ mod tests {
                 pub_key: keys.generate(rng),
             })
             .collect();
-        Plan {
-            network: "test".into(),
-            first_instance: 7,
-            initial,
-            certs: chains(rng, certs, 2)
-                .into_iter()
-                .map(|chain| CertPlan {
-                    chain,
-                    signers: SignerChoice::All,
-                    delta: Vec::new(),
-                    signature: SignaturePlan::Sign,
-                })
-                .collect(),
-        }
+        plan_all_sign("test", initial, certs, rng)
     }
 
     #[test]
