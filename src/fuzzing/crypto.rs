@@ -1,9 +1,11 @@
 //! Cases for the differential run at the signature level: a signed chain from a seed (tables of
 //! every shape: equal powers, powers across orders of magnitude, huge next to tiny ones that
 //! scale to zero, tables scaled exactly, duplicated keys; deltas that join, leave, move power
-//! and rotate keys), then one change at the signature level, re-signed with the known secret
-//! keys where the change should keep the chain valid. Each case says what it expects, by the
-//! quorum rule computed apart from the verifier ([`crate::synth::quorum`]).
+//! and rotate keys), then one change at the signature level (signers, signatures, quorums moved
+//! by deltas, rotations to new, old or invalid keys, zero-power and duplicated-key joins),
+//! re-signed with the known secret keys where the change should keep the chain valid. Each case
+//! says what it expects, by the quorum rule computed apart from the verifier
+//! ([`crate::synth::quorum`]).
 //!
 //! [`case`] draws from the mix the differential run judges; [`probe`] makes the cases where
 //! go-f3 is known to accept what the reference rejects on a signature's encoding or an emptied
@@ -54,6 +56,7 @@ const MIX: &[(&str, u64)] = &[
     ("quorum/delta-below", 6),
     ("key-rotation/resigned", 6),
     ("key-rotation/old-key", 4),
+    ("key-rotation/invalid-key", 3),
     ("duplicate-key/join-signs", 5),
     ("zero-power/join-abstains", 4),
     ("zero-power/join-signs", 3),

@@ -215,6 +215,44 @@ impl Mutator {
                 }
                 Some(!old)
             }
+            "key-rotation/invalid-key" => {
+                // go-f3 decodes every key of the table in force, signer or not.
+                let (table, _) = self.at(jd)?;
+                let e = table
+                    .get(self.rng.below(table.len() as u64) as usize)?
+                    .clone();
+                let mut key = self.keys.generate(&mut self.rng);
+                let what = match self.rng.below(3) {
+                    0 => {
+                        key = vec![0; 48];
+                        key[0] = 0xc0;
+                        "the point at infinity"
+                    }
+                    1 => {
+                        key[0] &= 0x7f;
+                        "a key with the compression flag cleared"
+                    }
+                    _ => {
+                        let bit = 3 + self.rng.below(381) as usize;
+                        key[bit / 8] ^= 0x80 >> (bit % 8);
+                        "a key with a bit of x flipped"
+                    }
+                };
+                let rot = PowerTableDelta {
+                    participant_id: e.id,
+                    power_delta: BigInt::default(),
+                    signing_key: key,
+                };
+                let prev = self.plan.certs.get(jd - 1)?;
+                let delta = plan::merge(&prev.delta, std::slice::from_ref(&rot));
+                self.plan.certs.get_mut(jd - 1)?.delta = delta;
+                self.note(format!(
+                    "certificate {} gives participant {} {what}",
+                    jd - 1,
+                    e.id
+                ));
+                Some(false)
+            }
             "duplicate-key/join-signs" => {
                 let (table, _) = self.at(jd)?;
                 let table = table.as_slice();
