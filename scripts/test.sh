@@ -26,7 +26,7 @@ if [ -f interop/go-f3/go.mod ]; then
   ./interop/go-f3/build.sh
   ./interop/go-f3/build.sh test 2>&1 | tee target/go-tests.log
   echo "== Rust against go-f3"
-  FRC0108_F3HARNESS="$PWD/target/f3harness" cargo test --all-features --quiet --test interop --test vectors --test quorum -- --include-ignored 2>&1 | tee target/interop-tests.log
+  FRC0108_F3HARNESS="$PWD/target/f3harness" cargo test --all-features --quiet --test interop --test vectors --test assemble --test merge --test quorum -- --include-ignored 2>&1 | tee target/interop-tests.log
   echo "== the corpus through go-f3 (divergences expected; the matrix above must be current)"
   cargo run --quiet --release -- vectors run --adapter "$PWD/target/f3harness import {}" --junit target/go-f3-import.xml | tail -1 || true
   echo "== differential against go-f3 (structure-aware cases, a fixed seed; any finding fails)"

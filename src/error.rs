@@ -428,6 +428,11 @@ pub enum ErrorKind {
     #[error("signature is not a valid BLS12-381 G2 point: {0}")]
     SignatureMalformed(String),
 
+    /// The F3 data does not finalize a tipset of the snapshot's chain (see
+    /// [`crate::chain::consistency`], whose enum holds the codes).
+    #[error(transparent)]
+    Consistency(Box<crate::chain::consistency::ConsistencyError>),
+
     // --- input and output ---
     /// Reading the input (or writing the output) failed: the input could not be judged.
     #[error("I/O error: {0}")]
@@ -530,6 +535,7 @@ impl ErrorKind {
             SignatureZeroPower(_) => "signature-zero-power",
             SignatureInvalid { .. } => "signature-invalid",
             SignatureMalformed(_) => "signature-malformed",
+            Consistency(e) => e.code(),
             Io(_) => "io",
             Zstd(_) => "zstd",
             Internal(_) => "internal",

@@ -15,15 +15,20 @@
 //! | the snapshot's CBOR types | [`types`] |
 //! | the F3Data block stream | [`f3data`] |
 //! | the CAR container | [`car`] |
+//! | Filecoin block headers and the F3 data's consistency with the chain | [`chain`] |
 //! | Filecoin v1/v2 snapshots in a CAR | [`snapshot`] |
 //! | validation: structure, power tables, chain, signatures | [`validate`] |
 //! | the F3 networks and their manifests | [`networks`] |
 //! | one pass over any input, and what `inspect` and `check` report | [`report`] |
+//! | F3 data from certificates arriving one at a time | [`assemble`] |
+//! | v1 chain + F3 data into a v2 snapshot, and back | [`merge`] |
+//! | outputs written whole or not at all | [`output`] |
 //!
 //! With the `tools` feature (on by default) come the conformance corpus and its runner
-//! (`conformance`) and seeded synthetic chains (`synth`); `json` adds JSON reports; `cli` the
-//! `frc0108` command line. `default-features = false` leaves the codec and validation, BLS
-//! signatures included (a light client reads F3 data to verify it).
+//! (`conformance`) and seeded synthetic chains (`synth`); `json` adds JSON reports and Lotus's
+//! RPC JSON of certificates (`json`, behind which `dump` and `assemble` read and write); `cli`
+//! the `frc0108` command line. `default-features = false` leaves the codec, validation (BLS
+//! signatures included: a light client reads F3 data to verify it) and the snapshot writers.
 //!
 //! Every error is an [`Error`] with a stable [`Error::code`]. Nothing in the library panics on
 //! input, and no allocation is sized by a length the input declares.
@@ -79,9 +84,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod assemble;
 pub mod bitfield;
 pub mod car;
 pub mod cbor;
+pub mod chain;
 pub mod cids;
 #[cfg(feature = "tools")]
 pub mod conformance;
@@ -91,7 +98,11 @@ pub mod framing;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "json")]
+pub mod json;
+pub mod merge;
 pub mod networks;
+pub mod output;
 pub mod report;
 pub mod snapshot;
 #[cfg(feature = "tools")]

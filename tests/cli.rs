@@ -385,3 +385,64 @@ fn mainnet_certificates_check_by_network_name() {
         }
     }
 }
+
+/// `check` reports the F3 data against the chain: what it found on a chain of block headers
+/// (text and JSON), and why it did not run on a stand-in chain, a v1 snapshot, `F3Data: null`
+/// or bare F3 data.
+#[test]
+fn consistency_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.car");
+    let p = path.to_str().unwrap();
+    let args = ["synth", "--car", "--chain-epochs", "40", "--out", p];
+    assert!(bin().args(args).status().unwrap().success());
+    let (code, v, _) = run(&["check", "--json", p]);
+    assert_eq!(code, 0, "{v}");
+    let c = &v["consistency"];
+    assert_eq!(c["checked"], true);
+    let (fin, head) = (
+        c["finalized"]["epoch"].as_i64(),
+        c["head"]["epoch"].as_i64(),
+    );
+    assert_eq!(head, Some(40));
+    assert!(fin.unwrap() < 40);
+    assert!(c["finalized"]["key"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("bafy2bzace"));
+    assert_eq!(c["tipsets_walked"], 2);
+    let (_, _, text) = run(&["check", p]);
+    assert!(
+        text.contains("consistency: the F3 data finalizes epoch"),
+        "{text}"
+    );
+    // Below `chain` it does not run.
+    let (_, v, _) = run(&["check", "--json", "--level", "import", p]);
+    assert_eq!(v["consistency"], serde_json::Value::Null);
+
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/cases/valid");
+    for (file, why) in [
+        ("car-v2-tiny.car", "not Filecoin block headers"),
+        ("car-v1.car", "v1 snapshot"),
+        ("car-v2-no-f3.car", "F3Data is null"),
+        ("tiny.f3", "F3 data alone"),
+    ] {
+        let f = vectors.join(file);
+        let (code, v, _) = run(&["check", "--json", f.to_str().unwrap()]);
+        assert_eq!(code, 0);
+        assert_eq!(v["consistency"]["checked"], false, "{file}");
+        let skipped = v["consistency"]["skipped"].as_str().unwrap();
+        assert!(skipped.contains(why), "{file}: {skipped}");
+        let (_, _, text) = run(&["check", f.to_str().unwrap()]);
+        assert!(text.contains("consistency: not checked:"), "{file}: {text}");
+    }
+
+    // An inconsistent case: exit 1, the code in the errors, what was found in `consistency`.
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors/cases/consistency/finalized-above-head.car");
+    let (code, v, _) = run(&["check", "--json", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["errors"][0]["code"], "consistency-finalized-above-head");
+    assert_eq!(v["consistency"]["finalized"]["epoch"], 110);
+    assert_eq!(v["consistency"]["head"]["epoch"], 108);
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
 use clap::builder::TypedValueParser;
+use frc0108::chain::consistency::{key_string, Consistency};
 use frc0108::networks::{self, Network};
 use frc0108::report::{analyze, Analysis};
 use frc0108::validate::{Level, Manifest, Options, DEFAULT_POWER_TABLE_FREQUENCY};
@@ -269,8 +270,36 @@ pub fn check(args: CheckArgs) -> Result<Outcome, Failure> {
             }
             Some(e) => println!("invalid: {e}"),
         }
+        let valid = a.error.is_none();
+        if let Some(line) = a
+            .consistency
+            .as_ref()
+            .filter(|_| valid)
+            .and_then(consistency_line)
+        {
+            println!("{line}");
+        }
     }
     Ok(result)
+}
+
+/// The line a valid `check` prints about the F3 data against the chain: what was found, or why
+/// it was not checked.
+fn consistency_line(c: &Consistency) -> Option<String> {
+    if !c.checked {
+        return Some(format!(
+            "consistency: not checked: {}",
+            c.skipped.as_deref().unwrap_or("")
+        ));
+    }
+    let (f, h) = (c.finalized.as_ref()?, c.head.as_ref()?);
+    Some(format!(
+        "consistency: the F3 data finalizes epoch {} {}, {} tipsets below the head at epoch {}",
+        f.epoch,
+        key_string(&f.key),
+        c.tipsets_walked,
+        h.epoch
+    ))
 }
 
 fn print_inspect(a: &Analysis) {
