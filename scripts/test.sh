@@ -55,6 +55,8 @@ if [ "$go" = 1 ]; then
   ./interop/go-f3/build.sh test 2>&1 | tee target/go-tests.log
   stage "differential against go-f3 (structure-aware cases, a fixed seed; any finding fails)"
   cargo run --quiet "${P[@]}" --features fuzzing --example differential -- 500 1 | tail -1
+  stage "differential against go-f3 at the crypto level (signed chains changed at the signature level, a fixed seed)"
+  cargo run --quiet "${P[@]}" --features fuzzing --example differential -- 200 1 --level crypto | tail -2
 fi
 
 stage "fuzz smoke (every target, ${FUZZ_SECONDS:-20} s each, tight memory limits)"

@@ -8,6 +8,9 @@
 //! the table in force. That makes an independent Rust signer to test the verifier (and go-f3's)
 //! against; fixtures signed by go-f3 itself come from `interop/go-f3`.
 
+pub mod quorum;
+pub mod signed;
+
 use cid::Cid;
 use num_bigint::BigInt;
 
