@@ -163,6 +163,8 @@ pub const GO_F3_LENIENT: &[&str] = &[
     "power-table-duplicate",
     "power-table-non-positive",
     "power-table-key-length",
+    "signature-non-canonical",
+    "delta-empties-table",
 ];
 
 /// Codes of rules go-f3's certificate validation enforces but its snapshot import does not.

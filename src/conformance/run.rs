@@ -449,6 +449,7 @@ fn operator_note(case: &Case, what: &str) -> String {
         "car-block-missing" => "a snapshot without its head tipset blocks passes the F3 stage.",
         "car-truncated" => "a truncated CARv2 payload is not noticed at this stage.",
         "sequence-short" => "certificate validation alone does not hold the stream to the header's LatestInstance.",
+        "delta-empties-table" => "once a signed delta empties the power table, every later certificate is final with no signer at all: whoever gets one such delta signed controls finality from then on.",
         _ => "",
     };
     if note.is_empty() {

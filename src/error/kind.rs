@@ -242,6 +242,10 @@ pub enum ErrorKind {
     /// A delta that sets the key a participant already has.
     #[error("power table delta sets participant {0}'s key to the key it already has")]
     DeltaUnchangedKey(u64),
+    /// A delta that removes every participant, leaving an empty table (go-f3 applies it, and
+    /// then takes certificates with no signer as a strong quorum of nothing).
+    #[error("power table delta removes every participant: the table after it is empty")]
+    DeltaEmptiesTable,
     /// A delta that removes a participant and also sets its key.
     #[error("power table delta removes participant {0} and also sets its key")]
     DeltaKeyOnRemoval(u64),
@@ -407,6 +411,13 @@ pub enum ErrorKind {
         /// The network name signed over.
         network: String,
     },
+    /// A signature that is a valid G2 point but not in its one canonical encoding, 96 bytes
+    /// compressed: longer, with bytes after the point, or uncompressed (go-f3 reads both).
+    #[error("signature of {len} bytes is a valid point but not its canonical 96-byte compressed encoding")]
+    SignatureNonCanonical {
+        /// The signature's length.
+        len: u64,
+    },
     /// A signature that is not a valid G2 point encoding.
     #[error("signature is not a valid BLS12-381 G2 point: {0}")]
     SignatureMalformed(String),
@@ -489,6 +500,7 @@ impl ErrorKind {
             DeltaNewNonPositive(_) => "delta-new-non-positive",
             DeltaUnchangedKey(_) => "delta-unchanged-key",
             DeltaKeyOnRemoval(_) => "delta-key-on-removal",
+            DeltaEmptiesTable => "delta-empties-table",
             SequenceEmpty => "sequence-empty",
             SequenceFirst { .. } => "sequence-first",
             SequenceGap { .. } => "sequence-gap",
@@ -518,6 +530,7 @@ impl ErrorKind {
             SignatureZeroPower(_) => "signature-zero-power",
             SignatureInvalid { .. } => "signature-invalid",
             SignatureMalformed(_) => "signature-malformed",
+            SignatureNonCanonical { .. } => "signature-non-canonical",
             Consistency(e) => e.code(),
             Io(_) => "io",
             Zstd(_) => "zstd",

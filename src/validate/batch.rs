@@ -256,15 +256,30 @@ fn random_scalars(n: usize) -> Result<Vec<[u8; 8]>> {
 
 /// A compressed G2 signature of exactly 96 bytes, in the subgroup and not infinity.
 ///
-/// go-f3 reads only the first 96 bytes of a longer compressed signature and ignores the rest;
-/// the strict reader requires the exact length.
+/// go-f3 (gnark-crypto's `G2Affine.SetBytes`) also takes a compressed point followed by any
+/// bytes, reading the first 96, and an uncompressed 192-byte point: other encodings of the same
+/// signature, under which the F3 data's CID changes while the certificate does not. Those are
+/// told apart from bytes that are no signature at all.
 pub fn parse_signature(bytes: &[u8]) -> Result<Signature> {
-    if bytes.len() != 96 {
-        return Err(Error::new(ErrorKind::SignatureMalformed(format!(
-            "{} bytes, expected 96",
-            bytes.len()
-        ))));
+    let valid = |b: &[u8]| Signature::sig_validate(b, true);
+    if bytes.len() == 96 {
+        return valid(bytes)
+            .map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))));
     }
-    Signature::sig_validate(bytes, true)
-        .map_err(|e| Error::new(ErrorKind::SignatureMalformed(format!("{e:?}"))))
+    // The top bit of the first byte says whether the point is compressed (ZCash's encoding).
+    let compressed = bytes.first().is_some_and(|b| b & 0x80 != 0);
+    let point = if compressed {
+        bytes.get(..96)
+    } else {
+        bytes.get(..192)
+    };
+    if point.is_some_and(|p| valid(p).is_ok()) {
+        return Err(Error::new(ErrorKind::SignatureNonCanonical {
+            len: bytes.len() as u64,
+        }));
+    }
+    Err(Error::new(ErrorKind::SignatureMalformed(format!(
+        "{} bytes, expected 96",
+        bytes.len()
+    ))))
 }

@@ -328,6 +328,13 @@ impl Validator {
             table
                 .apply(&c.power_table_delta)
                 .map_err(|e| e.in_field("FinalityCertificate.PowerTableDelta"))?;
+            // go-f3 applies a delta that removes every participant; an empty table scales to a
+            // total of zero, which go-f3's quorum rule then meets with no signer at all, so
+            // every later certificate would pass unsigned. A table must never be empty.
+            if level >= Level::Chain && table.is_empty() {
+                return Err(Error::new(ErrorKind::DeltaEmptiesTable)
+                    .in_field("FinalityCertificate.PowerTableDelta"));
+            }
             let is_last = c.instance == self.latest_instance;
             let checkpoint =
                 (c.instance.wrapping_add(1)) % self.opts.power_table_frequency.max(1) == 0;

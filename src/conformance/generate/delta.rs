@@ -6,11 +6,23 @@ use num_bigint::BigInt;
 use super::fixture::{Fixtures, CERT};
 use super::Bytes::Made;
 use super::{f3, invalid, Def};
-use crate::conformance::notes::Flag::PowerDelta;
+use crate::conformance::error::Result;
+use crate::conformance::notes::Flag::{GoF3Lenient, PowerDelta};
+use crate::synth::signed::{
+    build, infinity_signature, plan_all_sign, KeyRing, SignaturePlan, SignerChoice,
+};
+use crate::synth::Rng;
 use crate::types::{PowerEntry, PowerTableDelta};
-use crate::validate::Level::Import;
+use crate::validate::Level::{Chain, Import};
 
 pub(super) const CASES: &[Def] = &[
+    f3(
+        "delta/empties-table",
+        "a signed delta removes every participant; the next certificate has no signer and the aggregate of no signature (go-f3 applies the delta, and its quorum rule then passes certificates nobody signed)",
+        invalid("delta-empties-table", Chain),
+        &[PowerDelta, GoF3Lenient],
+        Made(empties_table),
+    ),
     f3(
         "delta/unsorted",
         "deltas not in ascending participant order",
@@ -146,4 +158,33 @@ fn deltas(fx: &Fixtures, make: impl FnOnce(&Participants) -> Vec<PowerTableDelta
             c.power_table_delta = deltas;
         }
     })
+}
+
+/// A chain signed for the fixtures' network whose second certificate removes every
+/// participant, signed by all of them; its third certificate has no signer and the aggregate
+/// of no signature, which go-f3's validation then accepts.
+fn empties_table(fx: &Fixtures) -> Result<Vec<u8>> {
+    let mut rng = Rng::new(0xe3);
+    let mut keys = KeyRing::new();
+    let initial: Vec<PowerEntry> = (0..4u64)
+        .map(|i| PowerEntry {
+            id: 1000 + i,
+            power: BigInt::from(10 + i),
+            pub_key: keys.generate(&mut rng),
+        })
+        .collect();
+    let gone: Vec<PowerTableDelta> = initial
+        .iter()
+        .map(|e| d(e.id, -e.power.clone(), vec![]))
+        .collect();
+    let mut plan = plan_all_sign(&fx.index.network, initial, 3, &mut rng);
+    plan.first_instance = 0;
+    if let Some(c) = plan.certs.get_mut(1) {
+        c.delta = gone;
+    }
+    if let Some(c) = plan.certs.get_mut(2) {
+        c.signers = SignerChoice::Indexes(vec![]);
+        c.signature = SignaturePlan::Bytes(infinity_signature());
+    }
+    Ok(build(&plan, &keys).encode())
 }

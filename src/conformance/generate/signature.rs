@@ -3,7 +3,7 @@
 
 use super::fixture::{CERT, F3, MAINNET};
 use super::Bytes::{Fixture, Made};
-use super::{f3, invalid, Def};
+use super::{acceptable, f3, invalid, Def};
 use crate::conformance::notes::Flag::{GoF3Lenient, Signature};
 use crate::types::Signers;
 use crate::validate::Level::{Chain, Crypto};
@@ -17,6 +17,20 @@ pub(super) const CASES: &[Def] = &[
         invalid("signature-malformed", Crypto),
         &[Signature, GoF3Lenient],
         Made(|fx| Ok(fx.tiny.with_values(flip_bit))),
+    ),
+    f3(
+        "signature/trailing-byte",
+        "instance 5's aggregate signature followed by one more byte (go-f3 reads the first 96 and ignores the rest: the same certificate under another F3 data CID)",
+        acceptable("signature-non-canonical", Crypto),
+        &[Signature, GoF3Lenient],
+        Made(|fx| Ok(fx.tiny.with_values(trailing_byte))),
+    ),
+    f3(
+        "signature/uncompressed",
+        "instance 5's aggregate signature in its 192-byte uncompressed form (go-f3 reads it: the same certificate under another F3 data CID)",
+        acceptable("signature-non-canonical", Crypto),
+        &[Signature, GoF3Lenient],
+        Made(|fx| Ok(fx.tiny.with_values(uncompressed))),
     ),
     f3(
         "signature/go-f3-bad-signature",
@@ -147,5 +161,21 @@ fn add_first_non_signer(f: &mut F3) {
         let signers: Vec<u64> = x.signers.iter().collect();
         let first_gap = (0..).find(|i| !signers.contains(i)).unwrap_or(0);
         x.signers = Signers::from_indexes(signers.into_iter().chain([first_gap]));
+    }
+}
+
+/// Certificate [`CERT`]'s signature with a byte after it.
+fn trailing_byte(f: &mut F3) {
+    if let Some(x) = f.certs.get_mut(CERT) {
+        x.signature.push(0x5a);
+    }
+}
+
+/// Certificate [`CERT`]'s signature uncompressed.
+fn uncompressed(f: &mut F3) {
+    if let Some(x) = f.certs.get_mut(CERT) {
+        if let Ok(s) = blst::min_pk::Signature::from_bytes(&x.signature) {
+            x.signature = s.serialize().to_vec();
+        }
     }
 }
