@@ -13,7 +13,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo run --quiet --features fuzzing --example fuzz_seeds -- fuzz/corpus
 (cd fuzz && cargo fuzz build -O)
 targets=$(cargo run --quiet --features fuzzing --example fuzz_seeds -- --list 2>/dev/null || true)
-[ -n "$targets" ] || targets="f3data_stream certificate header car_snapshot check round_trip structured"
+[ -n "$targets" ] || targets="f3data_stream certificate header car_snapshot check round_trip structured certificate_view"
 mkdir -p target/fuzz-logs
 for t in $targets; do
   echo "== fuzz $t for ${seconds}s"

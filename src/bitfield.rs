@@ -25,6 +25,7 @@ pub struct Runs {
 
 /// Bits least significant first, through a 64-bit window refilled eight bytes at a time where
 /// the input allows; zeros past the end.
+#[derive(Clone)]
 struct Bits<'a> {
     bytes: &'a [u8],
     next: usize,
@@ -142,48 +143,144 @@ fn run_length(b: &mut Bits<'_>) -> Result<u64> {
     Ok(v)
 }
 
-impl Runs {
-    /// Decodes canonical RLE+ bytes.
-    pub fn decode(bytes: &[u8]) -> Result<Runs> {
-        let Some(&last) = bytes.last() else {
-            return Ok(Runs::default());
+/// What a canonical bitfield holds, found while checking it, without keeping its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Summary {
+    /// Number of indexes.
+    pub count: u64,
+    /// The largest index, if any.
+    pub last: Option<u64>,
+}
+
+/// Checks that `bytes` are canonical RLE+, as [`Runs::decode`] does (same errors), without
+/// allocating: the borrowed certificate view's check of its signers.
+pub fn check(bytes: &[u8]) -> Result<Summary> {
+    let mut s = Summary::default();
+    let mut runs = RunIter::new(bytes);
+    while let Some(r) = runs.next_run()? {
+        s.count = s.count.saturating_add(r.end - r.start);
+        s.last = Some(r.end - 1);
+    }
+    Ok(s)
+}
+
+/// The runs of ones of RLE+ bytes, decoded one at a time: the one decoder behind
+/// [`Runs::decode`], [`check`] and the borrowed views' signer iteration.
+///
+/// [`RunIter::next_run`] reports the first rule broken; as an [`Iterator`] it is meant for
+/// bytes already checked, and simply ends at an error.
+#[derive(Clone)]
+pub struct RunIter<'a> {
+    b: Bits<'a>,
+    /// Index of the last set bit (see [`RunIter::start`]).
+    end: u64,
+    /// Where the next run of ones starts.
+    index: u64,
+    started: bool,
+    done: bool,
+}
+
+impl<'a> RunIter<'a> {
+    /// Runs of `bytes`, not yet checked.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        RunIter {
+            b: Bits::new(bytes),
+            end: 0,
+            index: 0,
+            started: false,
+            done: false,
+        }
+    }
+
+    /// Reads the version, the first run's value, and a leading run of zeros; returns false
+    /// for the empty set.
+    fn start(&mut self) -> Result<bool> {
+        self.started = true;
+        let Some(&last) = self.b.bytes.last() else {
+            return Ok(false);
         };
         if last == 0 {
             return Err(non_canonical());
         }
         // The index of the last set bit: every run's encoding holds a set bit, so when none
         // remains the runs have ended.
-        let end = (bytes.len() as u64 - 1) * 8 + u64::from(7 - last.leading_zeros() as u8);
-        let mut b = Bits::new(bytes);
-        if b.read(2) != 0 {
+        self.end = (self.b.bytes.len() as u64 - 1) * 8 + u64::from(7 - last.leading_zeros() as u8);
+        if self.b.read(2) != 0 {
             return Err(malformed("unsupported version"));
         }
-        let starts_with_ones = b.read(1) == 1;
-        let mut index = 0u64;
+        let starts_with_ones = self.b.read(1) == 1;
+        if !starts_with_ones {
+            if self.b.pos > self.end {
+                return Err(non_canonical());
+            }
+            self.index = run_length(&mut self.b)?;
+        }
+        Ok(true)
+    }
+
+    /// The next run of ones, or the first rule the encoding breaks. Runs alternate, ones then
+    /// zeros, and the last must be a run of ones.
+    #[inline]
+    pub fn next_run(&mut self) -> Result<Option<Range<u64>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let r = self.step();
+        if !matches!(r, Ok(Some(_))) {
+            self.done = true;
+        }
+        r
+    }
+
+    #[inline(always)]
+    fn step(&mut self) -> Result<Option<Range<u64>>> {
+        if !self.started && !self.start()? {
+            return Ok(None);
+        }
+        if self.b.pos > self.end {
+            // A trailing run of zeros (or no run at all).
+            return Err(non_canonical());
+        }
+        let start = self.index;
+        let next = start
+            .checked_add(run_length(&mut self.b)?)
+            .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+        if self.b.pos > self.end {
+            self.done = true;
+        } else {
+            self.index = next
+                .checked_add(run_length(&mut self.b)?)
+                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+        }
+        Ok(Some(start..next))
+    }
+}
+
+impl Iterator for RunIter<'_> {
+    type Item = Range<u64>;
+
+    fn next(&mut self) -> Option<Range<u64>> {
+        self.next_run().ok().flatten()
+    }
+}
+
+impl Runs {
+    /// Decodes canonical RLE+ bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Runs> {
         // A run of ones takes at least one bit, and one of zeros another: at most four per byte.
         let mut ranges = Vec::with_capacity((bytes.len() * 4).min(4096));
-        if !starts_with_ones {
-            if b.pos > end {
-                return Err(non_canonical());
-            }
-            index = run_length(&mut b)?;
+        let mut runs = RunIter::new(bytes);
+        while let Some(r) = runs.next_run()? {
+            ranges.push(r);
         }
-        // Runs alternate, ones then zeros; the last must be a run of ones.
-        loop {
-            if b.pos > end {
-                // A trailing run of zeros (or no run at all).
-                return Err(non_canonical());
-            }
-            let next = index
-                .checked_add(run_length(&mut b)?)
-                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
-            ranges.push(index..next);
-            if b.pos > end {
-                return Ok(Runs { ranges });
-            }
-            index = next
-                .checked_add(run_length(&mut b)?)
-                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+        Ok(Runs { ranges })
+    }
+
+    /// The set of the runs `runs` yields, which must be ascending, disjoint and not adjacent
+    /// (as [`RunIter`] yields them).
+    pub(crate) fn from_runs(runs: impl Iterator<Item = Range<u64>>) -> Runs {
+        Runs {
+            ranges: runs.collect(),
         }
     }
 

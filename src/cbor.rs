@@ -99,6 +99,21 @@ impl<'a> Decoder<'a> {
         <[u8; N]>::try_from(slice).map_err(|_| self.err(ErrorKind::CborTruncated, at))
     }
 
+    /// The bytes not yet read.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    /// The bytes from `start` to the current position: the encoding of what was read since.
+    pub fn since(&self, start: usize) -> &'a [u8] {
+        self.buf.get(start..self.pos).unwrap_or_default()
+    }
+
+    /// Skips `n` bytes already known to be there (at most [`Decoder::remaining`]'s length).
+    pub fn skip(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.buf.len());
+    }
+
     /// The next byte without consuming it.
     pub fn peek(&self) -> Option<u8> {
         self.buf.get(self.pos).copied()
@@ -238,6 +253,11 @@ impl<'a> Decoder<'a> {
 
     /// A byte string of exactly `N` bytes.
     pub fn bytes_fixed<const N: usize>(&mut self) -> Result<[u8; N]> {
+        self.bytes_fixed_ref().copied()
+    }
+
+    /// A byte string of exactly `N` bytes, in place.
+    pub fn bytes_fixed_ref<const N: usize>(&mut self) -> Result<&'a [u8; N]> {
         let at = self.pos;
         let len = self.expect_major(major::BYTES, "byte string")?;
         if len != N as u64 {
@@ -251,7 +271,8 @@ impl<'a> Decoder<'a> {
             };
             return Err(self.err(kind, at));
         }
-        self.take_array(at)
+        let slice = self.take(N as u64, at)?;
+        <&[u8; N]>::try_from(slice).map_err(|_| self.err(ErrorKind::CborTruncated, at))
     }
 
     /// A text string of at most `max` bytes.

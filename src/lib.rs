@@ -13,6 +13,7 @@
 //! | RLE+ signer bitfields | [`bitfield`] |
 //! | CIDs and blake2b-256 | [`cids`] |
 //! | the snapshot's CBOR types | [`types`] |
+//! | borrowed views of certificate blocks | [`view`] |
 //! | the F3Data block stream | [`f3data`] |
 //! | the CAR container | [`car`] |
 //! | Filecoin v1/v2 snapshots in a CAR | [`snapshot`] |
@@ -47,9 +48,11 @@ pub mod snapshot;
 pub mod synth;
 pub mod types;
 pub mod validate;
+pub mod view;
 
 pub use error::{Error, ErrorKind, Location, Result};
 pub use types::{
     Cbor, F3SnapshotHeader, FinalityCertificate, PowerEntries, PowerEntry, PowerTableDelta,
     Signers, SnapshotMetadata, SupplementalData, TipSet,
 };
+pub use view::CertificateRef;
