@@ -13,6 +13,7 @@ use crate::cids::{cid_from_digest, RAW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::framing::{read_exact_growing, read_uvarint, HashingReader};
 use crate::types::{limits, Cbor, F3SnapshotHeader, FinalityCertificate};
+use crate::view::CertificateRef;
 
 /// The header version go-f3 writes and the only one FRC-0108 defines.
 pub const HEADER_VERSION: u64 = 1;
@@ -148,20 +149,64 @@ impl<R: Read> F3DataReader<R> {
         self.inner.into_inner()
     }
 
-    fn read_certificate(&mut self) -> Result<Option<Block<FinalityCertificate>>> {
-        let Some((offset, len)) = frame(
+    /// The next certificate as a view of the reader's block buffer, checked whole as the
+    /// iterator checks it (same errors) but with nothing copied or allocated: a lending
+    /// iterator, whose view lives until the next call.
+    ///
+    /// ```
+    /// # use frc0108::f3data::{encode, F3DataReader};
+    /// # use frc0108::{F3SnapshotHeader, PowerEntries, PowerEntry};
+    /// # let header = F3SnapshotHeader {
+    /// #     version: 1,
+    /// #     first_instance: 0,
+    /// #     latest_instance: 0,
+    /// #     initial_power_table: PowerEntries(vec![PowerEntry {
+    /// #         id: 1000,
+    /// #         power: 1.into(),
+    /// #         pub_key: vec![0xaa; 48],
+    /// #     }]),
+    /// # };
+    /// # let (bytes, cid) = encode(&header, &[]);
+    /// let mut reader = F3DataReader::new(&bytes[..])?;
+    /// while let Some(block) = reader.next_view() {
+    ///     let view = block?.value;
+    ///     println!("instance {}: {} signers", view.instance(), view.signers().len());
+    /// }
+    /// assert_eq!(reader.cid(), cid);
+    /// # Ok::<(), frc0108::Error>(())
+    /// ```
+    pub fn next_view(&mut self) -> Option<Result<Block<CertificateRef<'_>>>> {
+        self.next_with(CertificateRef::from_cbor)
+    }
+
+    /// Reads the next certificate block and decodes it with `decode`; after the end or an
+    /// error, `None`.
+    fn next_with<'s, T>(
+        &'s mut self,
+        decode: impl FnOnce(&'s [u8]) -> Result<T>,
+    ) -> Option<Result<Block<T>>> {
+        if self.done {
+            return None;
+        }
+        let framed = frame(
             &mut self.inner,
             self.base,
             &mut self.buf,
             MAX_CERTIFICATE_LEN,
             "FinalityCertificate",
-        )?
-        else {
-            return Ok(None);
+        );
+        let r = match framed {
+            Ok(Some((offset, len))) => decode(&self.buf)
+                .map(|value| Block { offset, len, value })
+                .map_err(|e| e.shifted(body_base(self.base, offset, len))),
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => Err(e),
         };
-        let value = FinalityCertificate::from_cbor(&self.buf)
-            .map_err(|e| e.shifted(body_base(self.base, offset, len)))?;
-        Ok(Some(Block { offset, len, value }))
+        self.done = r.is_err();
+        Some(r)
     }
 }
 
@@ -206,20 +251,7 @@ impl<R: Read> Iterator for F3DataReader<R> {
     type Item = Result<Block<FinalityCertificate>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.read_certificate() {
-            Ok(Some(b)) => Some(Ok(b)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        self.next_with(FinalityCertificate::from_cbor)
     }
 }
 

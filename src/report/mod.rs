@@ -339,14 +339,15 @@ fn read_f3<R: Read>(
             None => None,
         };
         let first = header.value.first_instance;
-        for block in reader.by_ref() {
+        // Certificates are read in place, as views of the reader's buffer.
+        while let Some(block) = reader.next_view() {
             // A block that does not decode is located by the instance it should have held.
             let block =
                 block.map_err(|e| e.in_instance(first.saturating_add(info.certificates)))?;
             info.certificates += 1;
             certs.set(certs.get() + 1);
             if let Some(v) = validator.as_mut() {
-                v.certificate(&block).map_err(|e| e.shifted(base))?;
+                v.certificate_view(&block).map_err(|e| e.shifted(base))?;
             }
         }
         if let Some(v) = validator.as_mut() {

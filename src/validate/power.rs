@@ -11,6 +11,7 @@ use num_traits::ToPrimitive;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{limits, PowerEntries, PowerEntry, PowerTableDelta};
+use crate::view::PowerTableDeltaRef;
 
 /// go-f3's table order: power descending, then participant ID ascending.
 pub fn table_order(a: &PowerEntry, b: &PowerEntry) -> Ordering {
@@ -74,8 +75,8 @@ impl Power {
     }
 
     /// `self + delta`, which may be zero or negative (the caller rejects those).
-    fn add(&self, delta: &BigInt) -> Sum {
-        if let (Power::Small(p), Some(d)) = (self, delta.to_i128()) {
+    fn add(&self, delta: &impl Delta) -> Sum {
+        if let (Power::Small(p), Some(d)) = (self, delta.power_i128()) {
             let fast = if d >= 0 {
                 p.checked_add(d.unsigned_abs())
                     .map(|r| Sum::Positive(Power::Small(r)))
@@ -90,7 +91,7 @@ impl Power {
                 return sum;
             }
         }
-        let v = self.to_bigint() + delta;
+        let v = self.to_bigint() + delta.power_bigint();
         match v.sign() {
             Sign::NoSign => Sum::Zero,
             Sign::Minus => Sum::Negative,
@@ -114,6 +115,75 @@ impl Power {
             }
             Power::Big(b) => crate::types::encode_bigint(b, e),
         }
+    }
+}
+
+/// One power change as a table applies it: an owned [`PowerTableDelta`] or one read in place
+/// from a certificate block ([`PowerTableDeltaRef`]).
+pub trait Delta {
+    /// Participant whose entry changes.
+    fn participant_id(&self) -> u64;
+    /// The sign of the change of power.
+    fn power_sign(&self) -> Sign;
+    /// The change of power, when it fits an `i128`.
+    fn power_i128(&self) -> Option<i128>;
+    /// The change of power.
+    fn power_bigint(&self) -> BigInt;
+    /// The new key, or empty for no change.
+    fn signing_key(&self) -> &[u8];
+}
+
+impl Delta for PowerTableDelta {
+    fn participant_id(&self) -> u64 {
+        self.participant_id
+    }
+    fn power_sign(&self) -> Sign {
+        self.power_delta.sign()
+    }
+    fn power_i128(&self) -> Option<i128> {
+        self.power_delta.to_i128()
+    }
+    fn power_bigint(&self) -> BigInt {
+        self.power_delta.clone()
+    }
+    fn signing_key(&self) -> &[u8] {
+        &self.signing_key
+    }
+}
+
+impl Delta for PowerTableDeltaRef<'_> {
+    fn participant_id(&self) -> u64 {
+        self.participant_id
+    }
+    fn power_sign(&self) -> Sign {
+        self.power_delta.sign()
+    }
+    fn power_i128(&self) -> Option<i128> {
+        self.power_delta.to_i128()
+    }
+    fn power_bigint(&self) -> BigInt {
+        self.power_delta.to_bigint()
+    }
+    fn signing_key(&self) -> &[u8] {
+        self.signing_key
+    }
+}
+
+impl<D: Delta> Delta for &D {
+    fn participant_id(&self) -> u64 {
+        (**self).participant_id()
+    }
+    fn power_sign(&self) -> Sign {
+        (**self).power_sign()
+    }
+    fn power_i128(&self) -> Option<i128> {
+        (**self).power_i128()
+    }
+    fn power_bigint(&self) -> BigInt {
+        (**self).power_bigint()
+    }
+    fn signing_key(&self) -> &[u8] {
+        (**self).signing_key()
     }
 }
 
@@ -339,7 +409,13 @@ impl PowerTable {
     /// Returns whether anything changed. On an error the table is left part-applied: the
     /// validation it serves stops at the first error.
     pub fn apply(&mut self, delta: &[PowerTableDelta]) -> Result<bool> {
-        if delta.is_empty() {
+        self.apply_each(delta)
+    }
+
+    /// As [`PowerTable::apply`], for deltas of any form (a view's, read in place).
+    pub fn apply_each<D: Delta>(&mut self, delta: impl IntoIterator<Item = D>) -> Result<bool> {
+        let mut delta = delta.into_iter().peekable();
+        if delta.peek().is_none() {
             return Ok(false);
         }
         self.cid = None;
@@ -352,39 +428,40 @@ impl PowerTable {
         self.used = false;
         let mut last: Option<u64> = None;
         for d in delta {
-            let id = d.participant_id;
+            let id = d.participant_id();
+            let signing_key = d.signing_key();
             if last.is_some_and(|l| id <= l) {
                 return Err(Error::new(ErrorKind::DeltaUnsorted(id)));
             }
             last = Some(id);
-            let delta_zero = d.power_delta.sign() == Sign::NoSign;
-            if delta_zero && d.signing_key.is_empty() {
+            let delta_zero = d.power_sign() == Sign::NoSign;
+            if delta_zero && signing_key.is_empty() {
                 return Err(Error::new(ErrorKind::DeltaZero(id)));
             }
-            if !d.signing_key.is_empty() && d.signing_key.len() as u64 != limits::PUBKEY {
+            if !signing_key.is_empty() && signing_key.len() as u64 != limits::PUBKEY {
                 return Err(Error::new(ErrorKind::PowerTableKeyLength(
                     id,
-                    d.signing_key.len() as u64,
+                    signing_key.len() as u64,
                 )));
             }
             let sum = match self.members.get(&id) {
                 Some(m) => {
-                    if m.key == d.signing_key {
+                    if m.key == signing_key {
                         return Err(Error::new(ErrorKind::DeltaUnchangedKey(id)));
                     }
-                    m.power.add(&d.power_delta)
+                    m.power.add(&d)
                 }
                 None => {
-                    if d.power_delta.sign() != Sign::Plus {
+                    if d.power_sign() != Sign::Plus {
                         return Err(Error::new(ErrorKind::DeltaNewNonPositive(id)));
                     }
-                    if d.signing_key.is_empty() {
+                    if signing_key.is_empty() {
                         return Err(Error::new(ErrorKind::DeltaNewWithoutKey(id)));
                     }
-                    Power::Small(0).add(&d.power_delta)
+                    Power::Small(0).add(&d)
                 }
             };
-            if !d.signing_key.is_empty() && matches!(sum, Sum::Zero) {
+            if !signing_key.is_empty() && matches!(sum, Sum::Zero) {
                 return Err(Error::new(ErrorKind::DeltaKeyOnRemoval(id)));
             }
             let power = match sum {
@@ -397,8 +474,8 @@ impl PowerTable {
             };
             let old_key = self.remove(id).map(|m| m.key);
             let key = match old_key {
-                Some(k) if d.signing_key.is_empty() => k,
-                _ => d.signing_key.clone(),
+                Some(k) if signing_key.is_empty() => k,
+                _ => signing_key.to_vec(),
             };
             self.put(id, power, key);
         }
