@@ -11,7 +11,10 @@
 //!
 //! Measured: checking canonicity by re-encoding with `fvm_ipld_bitfield` took over half of the
 //! `structure` level's time on a mainnet-shaped snapshot; `tests/bitfield_oracle.rs` checks
-//! this codec against that crate.
+//! this codec against that crate. Checking a signer set without keeping it ([`check`], what the
+//! borrowed certificate view does) decodes a run of ones and the run of zeros after it with one
+//! table lookup: on mainnet-shaped signer sets that took a third fewer instructions than a run
+//! at a time, and allocates nothing.
 
 use std::ops::Range;
 
@@ -25,7 +28,7 @@ pub struct Runs {
 
 /// Bits least significant first, through a 64-bit window refilled eight bytes at a time where
 /// the input allows; zeros past the end.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Bits<'a> {
     bytes: &'a [u8],
     next: usize,
@@ -92,55 +95,155 @@ impl<'a> Bits<'a> {
     }
 }
 
-fn malformed(msg: &str) -> Error {
-    Error::new(ErrorKind::BitfieldMalformed(msg.to_string()))
+/// A rule an encoding breaks: small, so that the decoding loop keeps its state in registers,
+/// and made an [`Error`] only when reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Broken {
+    NonCanonical,
+    Version,
+    LengthOverflows,
+    LengthTooLong,
+    PastEnd,
 }
 
-fn non_canonical() -> Error {
-    Error::new(ErrorKind::BitfieldNonCanonical)
+impl From<Broken> for Error {
+    #[cold]
+    fn from(b: Broken) -> Error {
+        let malformed = |msg: &str| ErrorKind::BitfieldMalformed(msg.to_string());
+        Error::new(match b {
+            Broken::NonCanonical => ErrorKind::BitfieldNonCanonical,
+            Broken::Version => malformed("unsupported version"),
+            Broken::LengthOverflows => malformed("run length overflows 64 bits"),
+            Broken::LengthTooLong => malformed("run length varint is too long"),
+            Broken::PastEnd => malformed("bitfield extends past 2^64"),
+        })
+    }
+}
+
+/// A run length too long for [`RUN_TABLE`]: a varint of more than one byte.
+const LONG: u16 = 1 << 14;
+/// A run length not in its shortest form.
+const NOT_SHORTEST: u16 = 1 << 15;
+
+/// What the next ten bits say about a run length, for every value of them: its bits (low four
+/// bits) and its length (the next seven), or [`LONG`], or [`NOT_SHORTEST`]. Run lengths vary
+/// from run to run, and looking them up decides each without branching on it.
+static RUN_TABLE: [u16; 1024] = run_table();
+
+/// The [`RUN_TABLE`] entry for the run length at the low bits of `w`.
+const fn run_entry(w: usize) -> u16 {
+    if w & 1 == 1 {
+        1 | (1 << 4)
+    } else if w & 2 == 2 {
+        let n = (w >> 2) & 15;
+        if n < 2 {
+            NOT_SHORTEST
+        } else {
+            6 | ((n as u16) << 4)
+        }
+    } else {
+        let byte = (w >> 2) & 0xff;
+        if byte & 0x80 != 0 {
+            LONG
+        } else if byte < 16 {
+            NOT_SHORTEST
+        } else {
+            10 | ((byte as u16) << 4)
+        }
+    }
+}
+
+const fn run_table() -> [u16; 1024] {
+    let mut t = [0u16; 1024];
+    let mut w = 0;
+    while w < 1024 {
+        t[w] = run_entry(w);
+        w += 1;
+    }
+    t
+}
+
+/// Bits [`PAIR_TABLE`] looks at.
+const PAIR_BITS: u32 = 12;
+/// In a [`PAIR_TABLE`] entry: the first run length is not one [`RUN_TABLE`] decodes whole.
+const FIRST_SLOW: u32 = 1 << 30;
+
+/// Two run lengths at once, a run of ones and the run of zeros after it, for every value of
+/// the next twelve bits: the first's bits (bits 0..4) and length (4..11), then the second's
+/// bits (11..15, zero when it does not lie whole in the twelve bits or is not simple) and
+/// length (15..22); or [`FIRST_SLOW`]. Checking a signer set is mostly this lookup.
+static PAIR_TABLE: [u32; 1 << PAIR_BITS] = pair_table();
+
+const fn pair_table() -> [u32; 1 << PAIR_BITS] {
+    let mut t = [0u32; 1 << PAIR_BITS];
+    let mut w = 0;
+    while w < 1 << PAIR_BITS {
+        let a = run_entry(w);
+        t[w] = if a & (LONG | NOT_SHORTEST) != 0 {
+            FIRST_SLOW
+        } else {
+            let a_bits = (a & 15) as usize;
+            let b = run_entry(w >> a_bits);
+            let fits = b & (LONG | NOT_SHORTEST) == 0 && (b & 15) as usize <= 12 - a_bits;
+            let first = (a & 15) as u32 | (((a >> 4) as u32) << 4);
+            if fits {
+                first | (((b & 15) as u32) << 11) | (((b >> 4) as u32) << 15)
+            } else {
+                first
+            }
+        };
+        w += 1;
+    }
+    t
 }
 
 /// One run's length, in its shortest form: `1` is a run of one, `01` and 4 bits a run of 2 to
 /// 15, `00` and a LEB128 varint a run of 16 or more.
 #[inline(always)]
-fn run_length(b: &mut Bits<'_>) -> Result<u64> {
-    let head = b.peek(6);
-    if head & 1 == 1 {
-        b.consume(1);
-        return Ok(1);
+fn run_length(b: &mut Bits<'_>) -> std::result::Result<u64, Broken> {
+    let head = b.peek(10);
+    let e = RUN_TABLE.get(head as usize).copied().unwrap_or(LONG);
+    if e & (LONG | NOT_SHORTEST) == 0 {
+        b.consume(u32::from(e & 15));
+        return Ok(u64::from(e >> 4));
     }
-    if head & 2 == 2 {
-        b.consume(6);
-        let n = head >> 2;
-        if n < 2 {
-            return Err(non_canonical());
-        }
-        return Ok(n);
+    if e & NOT_SHORTEST != 0 {
+        return Err(Broken::NonCanonical);
     }
+    // Taken and given back by value, so that the caller's bits stay in registers.
+    let (r, after) = long_run_length(*b);
+    *b = after;
+    r
+}
+
+/// A run length of `00` and a varint of more than one byte.
+#[cold]
+#[inline(never)]
+fn long_run_length(mut b: Bits<'_>) -> (std::result::Result<u64, Broken>, Bits<'_>) {
     b.consume(2);
     let mut v = 0u64;
     let mut shift = 0u32;
     loop {
         let byte = b.read(8);
         if shift == 63 && byte > 1 {
-            return Err(malformed("run length overflows 64 bits"));
+            return (Err(Broken::LengthOverflows), b);
         }
         v |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             if byte == 0 && shift > 0 {
-                return Err(non_canonical());
+                return (Err(Broken::NonCanonical), b);
             }
             break;
         }
         shift += 7;
         if shift > 63 {
-            return Err(malformed("run length varint is too long"));
+            return (Err(Broken::LengthTooLong), b);
         }
     }
     if v < 16 {
-        return Err(non_canonical());
+        return (Err(Broken::NonCanonical), b);
     }
-    Ok(v)
+    (Ok(v), b)
 }
 
 /// What a canonical bitfield holds, found while checking it, without keeping its runs.
@@ -155,17 +258,63 @@ pub struct Summary {
 /// Checks that `bytes` are canonical RLE+, as [`Runs::decode`] does (same errors), without
 /// allocating: the borrowed certificate view's check of its signers.
 pub fn check(bytes: &[u8]) -> Result<Summary> {
-    let mut s = Summary::default();
-    let mut runs = RunIter::new(bytes);
-    while let Some(r) = runs.next_run()? {
-        s.count = s.count.saturating_add(r.end - r.start);
-        s.last = Some(r.end - 1);
-    }
-    Ok(s)
+    let (mut count, mut end) = (0u64, 0u64);
+    walk(bytes, |start, next| {
+        // The ones counted lie below `next`, so the count cannot overflow.
+        count += next - start;
+        end = next;
+    })?;
+    // Every run of ones holds one at least: no ones, no runs.
+    Ok(Summary {
+        count,
+        last: (count > 0).then(|| end - 1),
+    })
 }
 
-/// The runs of ones of RLE+ bytes, decoded one at a time: the one decoder behind
-/// [`Runs::decode`], [`check`] and the borrowed views' signer iteration.
+/// Calls `on_ones(start, end)` for each run of ones: [`RunIter::step`]'s rules in the same
+/// order, in one loop whose state stays in registers.
+#[inline(always)]
+fn walk(bytes: &[u8], mut on_ones: impl FnMut(u64, u64)) -> std::result::Result<(), Broken> {
+    let mut runs = RunIter::new(bytes);
+    if !runs.start()? {
+        return Ok(());
+    }
+    let (mut b, end, mut index) = (runs.b, runs.end, runs.index);
+    // A run length the table decodes holds a set bit at or after the position, so the
+    // position is not past the last set bit: the checks of `end` are needed only when it
+    // does not.
+    loop {
+        let e = PAIR_TABLE
+            .get(b.peek(PAIR_BITS) as usize)
+            .copied()
+            .unwrap_or(FIRST_SLOW);
+        let ones = if e & FIRST_SLOW == 0 {
+            b.consume(e & 15);
+            u64::from((e >> 4) & 0x7f)
+        } else {
+            if b.pos > end {
+                return Err(Broken::NonCanonical);
+            }
+            run_length(&mut b)?
+        };
+        let next = index.checked_add(ones).ok_or(Broken::PastEnd)?;
+        on_ones(index, next);
+        let zeros_bits = (e >> 11) & 15;
+        let zeros = if zeros_bits != 0 {
+            b.consume(zeros_bits);
+            u64::from((e >> 15) & 0x7f)
+        } else {
+            if b.pos > end {
+                return Ok(());
+            }
+            run_length(&mut b)?
+        };
+        index = next.checked_add(zeros).ok_or(Broken::PastEnd)?;
+    }
+}
+
+/// The runs of ones of RLE+ bytes, decoded one at a time (the borrowed views' signer iteration);
+/// [`Runs::decode`] and [`check`] apply the same rules in one loop.
 ///
 /// [`RunIter::next_run`] reports the first rule broken; as an [`Iterator`] it is meant for
 /// bytes already checked, and simply ends at an error.
@@ -194,24 +343,25 @@ impl<'a> RunIter<'a> {
 
     /// Reads the version, the first run's value, and a leading run of zeros; returns false
     /// for the empty set.
-    fn start(&mut self) -> Result<bool> {
+    #[inline(always)]
+    fn start(&mut self) -> std::result::Result<bool, Broken> {
         self.started = true;
         let Some(&last) = self.b.bytes.last() else {
             return Ok(false);
         };
         if last == 0 {
-            return Err(non_canonical());
+            return Err(Broken::NonCanonical);
         }
         // The index of the last set bit: every run's encoding holds a set bit, so when none
         // remains the runs have ended.
         self.end = (self.b.bytes.len() as u64 - 1) * 8 + u64::from(7 - last.leading_zeros() as u8);
         if self.b.read(2) != 0 {
-            return Err(malformed("unsupported version"));
+            return Err(Broken::Version);
         }
         let starts_with_ones = self.b.read(1) == 1;
         if !starts_with_ones {
             if self.b.pos > self.end {
-                return Err(non_canonical());
+                return Err(Broken::NonCanonical);
             }
             self.index = run_length(&mut self.b)?;
         }
@@ -229,28 +379,28 @@ impl<'a> RunIter<'a> {
         if !matches!(r, Ok(Some(_))) {
             self.done = true;
         }
-        r
+        Ok(r?)
     }
 
     #[inline(always)]
-    fn step(&mut self) -> Result<Option<Range<u64>>> {
+    fn step(&mut self) -> std::result::Result<Option<Range<u64>>, Broken> {
         if !self.started && !self.start()? {
             return Ok(None);
         }
         if self.b.pos > self.end {
             // A trailing run of zeros (or no run at all).
-            return Err(non_canonical());
+            return Err(Broken::NonCanonical);
         }
         let start = self.index;
         let next = start
             .checked_add(run_length(&mut self.b)?)
-            .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+            .ok_or(Broken::PastEnd)?;
         if self.b.pos > self.end {
             self.done = true;
         } else {
             self.index = next
                 .checked_add(run_length(&mut self.b)?)
-                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+                .ok_or(Broken::PastEnd)?;
         }
         Ok(Some(start..next))
     }
@@ -269,10 +419,7 @@ impl Runs {
     pub fn decode(bytes: &[u8]) -> Result<Runs> {
         // A run of ones takes at least one bit, and one of zeros another: at most four per byte.
         let mut ranges = Vec::with_capacity((bytes.len() * 4).min(4096));
-        let mut runs = RunIter::new(bytes);
-        while let Some(r) = runs.next_run()? {
-            ranges.push(r);
-        }
+        walk(bytes, |start, next| ranges.push(start..next))?;
         Ok(Runs { ranges })
     }
 

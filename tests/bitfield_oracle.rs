@@ -76,3 +76,36 @@ proptest! {
         }
     }
 }
+
+/// The one-loop check (with its two-run table) against the run-at-a-time decoder: every
+/// string of up to two bytes, and three-byte strings with every middle byte.
+#[test]
+fn check_agrees_with_runs_exhaustively() {
+    let mut inputs: Vec<Vec<u8>> = vec![vec![]];
+    for a in 0..=255u8 {
+        inputs.push(vec![a]);
+        for b in 0..=255u8 {
+            inputs.push(vec![a, b]);
+        }
+    }
+    for m in 0..=255u8 {
+        for (a, c) in [(0x0c, 0x01), (0x94, 0x80), (0x03, 0x40), (0xfc, 0x05)] {
+            inputs.push(vec![a, m, c]);
+        }
+    }
+    for bytes in inputs {
+        let mut runs = RunIter::new(&bytes);
+        let mut reference = Summary::default();
+        let reference = loop {
+            match runs.next_run() {
+                Ok(Some(r)) => {
+                    reference.count += r.end - r.start;
+                    reference.last = Some(r.end - 1);
+                }
+                Ok(None) => break Ok(reference),
+                Err(e) => break Err(e),
+            }
+        };
+        assert_eq!(bitfield::check(&bytes), reference, "{bytes:02x?}");
+    }
+}
