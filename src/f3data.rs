@@ -11,7 +11,7 @@ use cid::Cid;
 
 use crate::cids::{cid_from_digest, RAW};
 use crate::error::{Error, ErrorKind, Result};
-use crate::framing::{read_exact_growing, read_uvarint, HashingReader};
+use crate::frames::FrameReader;
 use crate::types::{limits, Cbor, F3SnapshotHeader, FinalityCertificate};
 use crate::view::CertificateRef;
 
@@ -79,9 +79,10 @@ pub struct Block<T> {
 /// # Ok::<(), frc0108::Error>(())
 /// ```
 pub struct F3DataReader<R: Read> {
-    inner: HashingReader<R>,
+    inner: FrameReader<R>,
     base: u64,
-    buf: Vec<u8>,
+    /// Where the last block's body is in the reader's buffer.
+    last: std::ops::Range<usize>,
     header: Block<F3SnapshotHeader>,
     done: bool,
 }
@@ -95,24 +96,20 @@ impl<R: Read> F3DataReader<R> {
     /// As [`F3DataReader::new`], with error offsets shifted by `base` (the F3 block's offset
     /// in a CAR).
     pub fn with_base(r: R, base: u64) -> Result<Self> {
-        let mut inner = HashingReader::new(r);
-        let mut buf = Vec::new();
-        let Some((offset, len)) = frame(
-            &mut inner,
-            base,
-            &mut buf,
-            MAX_HEADER_LEN,
-            "F3SnapshotHeader",
-        )?
+        // The header is read exactly: a stream that fails in it is left where it failed.
+        let mut inner = FrameReader::new(r);
+        let Some((offset, len, body)) =
+            inner.next_frame(base, MAX_HEADER_LEN, "F3SnapshotHeader")?
         else {
             return Err(Error::at(ErrorKind::VarintTruncated, base).in_field("F3SnapshotHeader"));
         };
-        let value = F3SnapshotHeader::from_cbor(&buf)
+        let value = F3SnapshotHeader::from_cbor(inner.bytes(body.clone()))
             .map_err(|e| e.shifted(body_base(base, offset, len)))?;
+        inner.read_ahead();
         Ok(F3DataReader {
             inner,
             base,
-            buf,
+            last: body,
             header: Block { offset, len, value },
             done: false,
         })
@@ -123,9 +120,10 @@ impl<R: Read> F3DataReader<R> {
         &self.header
     }
 
-    /// Bytes consumed so far.
+    /// Bytes consumed so far: every block read, and what a failed one took (the reader reads
+    /// ahead of the last block; those bytes are not counted).
     pub fn bytes_read(&self) -> u64 {
-        self.inner.count()
+        self.inner.consumed()
     }
 
     /// The CID of the bytes consumed so far: the F3 data's CID once the stream has ended.
@@ -141,10 +139,10 @@ impl<R: Read> F3DataReader<R> {
     /// The CBOR body of the last block read (the header until a certificate is read), as it
     /// was in the input.
     pub fn last_block_bytes(&self) -> &[u8] {
-        &self.buf
+        self.inner.bytes(self.last.clone())
     }
 
-    /// The underlying reader.
+    /// The underlying reader (whatever was read ahead of the last block is lost with it).
     pub fn into_inner(self) -> R {
         self.inner.into_inner()
     }
@@ -188,17 +186,16 @@ impl<R: Read> F3DataReader<R> {
         if self.done {
             return None;
         }
-        let framed = frame(
-            &mut self.inner,
-            self.base,
-            &mut self.buf,
-            MAX_CERTIFICATE_LEN,
-            "FinalityCertificate",
-        );
+        let framed = self
+            .inner
+            .next_frame(self.base, MAX_CERTIFICATE_LEN, "FinalityCertificate");
         let r = match framed {
-            Ok(Some((offset, len))) => decode(&self.buf)
-                .map(|value| Block { offset, len, value })
-                .map_err(|e| e.shifted(body_base(self.base, offset, len))),
+            Ok(Some((offset, len, body))) => {
+                self.last = body.clone();
+                decode(self.inner.bytes(body))
+                    .map(|value| Block { offset, len, value })
+                    .map_err(|e| e.shifted(body_base(self.base, offset, len)))
+            }
             Ok(None) => {
                 self.done = true;
                 return None;
@@ -208,37 +205,6 @@ impl<R: Read> F3DataReader<R> {
         self.done = r.is_err();
         Some(r)
     }
-}
-
-/// Reads the next frame into `buf`: `Ok(None)` at a clean end of input, else the frame's
-/// offset in the stream and its body's length.
-fn frame<R: Read>(
-    inner: &mut HashingReader<R>,
-    base: u64,
-    buf: &mut Vec<u8>,
-    limit: u64,
-    what: &'static str,
-) -> Result<Option<(u64, u64)>> {
-    let offset = inner.count();
-    let abs = base + offset;
-    let Some((len, _)) = read_uvarint(inner).map_err(|e| e.shifted(abs))? else {
-        return Ok(None);
-    };
-    if len == 0 {
-        return Err(Error::at(ErrorKind::BlockEmpty, abs));
-    }
-    if len > limit {
-        return Err(Error::at(
-            ErrorKind::BlockTooLarge {
-                declared: len,
-                limit,
-                what,
-            },
-            abs,
-        ));
-    }
-    read_exact_growing(inner, len, buf).map_err(|e| e.at_offset(abs))?;
-    Ok(Some((offset, len)))
 }
 
 /// Absolute offset of the body of the frame at `offset` whose body is `len` bytes: the prefix

@@ -9,6 +9,7 @@
 //! | layer | module |
 //! |---|---|
 //! | `uvarint(len) ‖ bytes` framing | [`framing`] |
+//! | frames read in place, hashed on a thread | [`frames`] |
 //! | strict CBOR primitives | [`cbor`] |
 //! | RLE+ signer bitfields | [`bitfield`] |
 //! | CIDs and blake2b-256 | [`cids`] |
@@ -37,6 +38,7 @@ pub mod cids;
 pub mod conformance;
 pub mod error;
 pub mod f3data;
+pub mod frames;
 pub mod framing;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -329,8 +329,14 @@ fn read_f3<R: Read>(
         inner: r,
         count: &consumed,
     };
+    let mut reader = match F3DataReader::with_base(counted, base) {
+        Ok(r) => r,
+        Err(e) => {
+            info.bytes = consumed.get();
+            return Err(e);
+        }
+    };
     let result = (|| -> Result<Cid> {
-        let mut reader = F3DataReader::with_base(counted, base)?;
         let header = reader.header();
         info.initial_power_table_cid = Some(header.value.initial_power_table.cid());
         info.header = Some(header.value.clone());
@@ -358,7 +364,8 @@ fn read_f3<R: Read>(
         }
         Ok(reader.cid())
     })();
-    info.bytes = consumed.get();
+    // The reader reads ahead: what it consumed is what the blocks took.
+    info.bytes = reader.bytes_read();
     let cid = result?;
     info.cid = Some(cid);
     Ok(cid)
