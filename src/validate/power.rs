@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use cid::Cid;
 use num_bigint::{BigInt, Sign};
@@ -12,6 +12,8 @@ use num_traits::ToPrimitive;
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{limits, PowerEntries, PowerEntry, PowerTableDelta};
 use crate::view::PowerTableDeltaRef;
+
+use super::order::{Order, Snapshot};
 
 /// go-f3's table order: power descending, then participant ID ascending.
 pub fn table_order(a: &PowerEntry, b: &PowerEntry) -> Ordering {
@@ -217,35 +219,28 @@ struct Member {
     key: Vec<u8>,
 }
 
-fn encode_entry(id: u64, power: &Power, key: &[u8]) -> Vec<u8> {
-    let mut e = crate::cbor::Encoder::new();
-    e.buf.reserve(key.len() + 32);
+/// A place in go-f3's order: power descending, then participant ID ascending.
+type Key = (Reverse<Power>, u64);
+
+/// Replaces `out` with the encoding of the entry `[id, power, key]`.
+fn encode_entry(out: &mut Vec<u8>, id: u64, power: &Power, key: &[u8]) {
+    out.clear();
+    let mut e = crate::cbor::Encoder {
+        buf: std::mem::take(out),
+    };
     e.array(3);
     e.u64(id);
     power.encode(&mut e);
     e.bytes(key);
-    e.into_bytes()
-}
-
-/// Adds a participant's entry encoding to the table order.
-fn order_insert(
-    order: &mut BTreeMap<(Reverse<Power>, u64), Vec<u8>>,
-    encoded_len: &mut usize,
-    id: u64,
-    power: &Power,
-    key: &[u8],
-) {
-    let encoded = encode_entry(id, power, key);
-    *encoded_len += encoded.len();
-    order.insert((Reverse(power.clone()), id), encoded);
+    *out = e.buf;
 }
 
 /// The power table in force, kept by participant so deltas apply in O(1), with its go-f3 order
 /// maintained alongside (power descending, then ID ascending) holding every entry's encoding,
-/// so the table's encoding is one walk of the order and only changed entries are re-encoded.
-/// (Looking each entry up by participant during that walk cost as much as hashing the result
-/// at the `chain` level, where it happens after every certificate.) The CID is computed only
-/// when asked for and kept until the next change.
+/// so the table's encoding is the order's leaves one after another and only changed entries
+/// are re-encoded. (Looking each entry up by participant while encoding cost as much as
+/// hashing the result at the `chain` level, where it happens after every certificate.) The CID
+/// is computed only when asked for and kept until the next change.
 ///
 /// The order is kept up to date only while it is used: when two deltas arrive with no use of
 /// the order between them (the `import` level, which hashes the table only at checkpoints),
@@ -254,12 +249,13 @@ fn order_insert(
 pub struct PowerTable {
     members: HashMap<u64, Member>,
     /// Entry encodings, `[ID, Power, PubKey]`, in go-f3's order.
-    order: BTreeMap<(Reverse<Power>, u64), Vec<u8>>,
+    order: Order<Key>,
     /// Whether `order` is out of date (rebuilt at the next use).
     stale: bool,
     /// Whether `order` was used since the last delta.
     used: bool,
-    encoded_len: usize,
+    /// Room to encode an entry.
+    scratch: Vec<u8>,
     version: u64,
     cid: Option<Cid>,
     entries: Option<PowerEntries>,
@@ -276,42 +272,57 @@ pub struct Hashed {
     pub bytes: u64,
 }
 
+/// A table's encoding as it was when taken, sharing the table's storage (nothing copied), to
+/// hash on another thread while the table moves on.
+#[derive(Debug, Clone)]
+pub struct TableBytes {
+    /// The CBOR array header.
+    header: Vec<u8>,
+    entries: Snapshot<Key>,
+}
+
+impl TableBytes {
+    /// The CID of this encoding (`certs.MakePowerTableCID`).
+    pub fn cid(&self) -> Cid {
+        let mut st = crate::cids::blake2b256_state();
+        st.update(&self.header);
+        for part in self.entries.parts() {
+            st.update(part);
+        }
+        crate::cids::cid_from_digest(crate::cids::DAG_CBOR, &crate::cids::finish_blake2b256(&st))
+    }
+}
+
 impl PowerTable {
     /// The table a header declares (already checked with [`check_table`]).
     pub fn new(initial: &PowerEntries) -> Self {
         let mut t = PowerTable {
             members: HashMap::new(),
-            order: BTreeMap::new(),
+            order: Order::new(),
             stale: false,
             used: true,
-            encoded_len: 0,
+            scratch: Vec::new(),
             version: 0,
             cid: None,
             entries: None,
             hashed: Hashed::default(),
         };
         for e in &initial.0 {
-            t.put(e.id, Power::from_bigint(e.power.clone()), e.pub_key.clone());
+            let power = Power::from_bigint(e.power.clone());
+            if let Some(old) = t.members.remove(&e.id) {
+                t.order.remove(&(Reverse(old.power), e.id));
+            }
+            encode_entry(&mut t.scratch, e.id, &power, &e.pub_key);
+            t.order.insert((Reverse(power.clone()), e.id), &t.scratch);
+            t.members.insert(
+                e.id,
+                Member {
+                    power,
+                    key: e.pub_key.clone(),
+                },
+            );
         }
         t
-    }
-
-    fn put(&mut self, id: u64, power: Power, key: Vec<u8>) {
-        let _ = self.remove(id);
-        if !self.stale {
-            order_insert(&mut self.order, &mut self.encoded_len, id, &power, &key);
-        }
-        self.members.insert(id, Member { power, key });
-    }
-
-    fn remove(&mut self, id: u64) -> Option<Member> {
-        let m = self.members.remove(&id)?;
-        if !self.stale {
-            if let Some(encoded) = self.order.remove(&(Reverse(m.power.clone()), id)) {
-                self.encoded_len -= encoded.len();
-            }
-        }
-        Some(m)
     }
 
     /// Brings the order up to date before a use.
@@ -319,15 +330,16 @@ impl PowerTable {
         self.used = true;
         if self.stale {
             self.stale = false;
-            self.encoded_len = 0;
-            for (id, m) in &self.members {
-                order_insert(
-                    &mut self.order,
-                    &mut self.encoded_len,
-                    *id,
-                    &m.power,
-                    &m.key,
-                );
+            let mut keys: Vec<(Key, &Member)> = self
+                .members
+                .iter()
+                .map(|(id, m)| ((Reverse(m.power.clone()), *id), m))
+                .collect();
+            keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            self.order.clear();
+            for (key, m) in keys {
+                encode_entry(&mut self.scratch, key.1, &m.power, &m.key);
+                self.order.push_last(key, &self.scratch);
             }
         }
     }
@@ -351,12 +363,25 @@ impl PowerTable {
     pub fn encoded(&mut self) -> Vec<u8> {
         self.refresh_order();
         let mut e = crate::cbor::Encoder::new();
-        e.buf.reserve(self.encoded_len + 9);
-        e.array(self.members.len() as u64);
-        for encoded in self.order.values() {
-            e.buf.extend_from_slice(encoded);
-        }
+        e.buf.reserve(self.order.encoded_len() + 9);
+        e.array(self.order.len() as u64);
+        self.order.write_to(&mut e.buf);
         e.into_bytes()
+    }
+
+    /// The encoding, shared rather than copied, counted as one to be hashed for a commitment
+    /// (see [`Hashed`]).
+    pub fn snapshot_for_hashing(&mut self) -> TableBytes {
+        self.refresh_order();
+        let mut header = crate::cbor::Encoder::new();
+        header.array(self.order.len() as u64);
+        let header = header.into_bytes();
+        self.hashed.tables += 1;
+        self.hashed.bytes += (header.len() + self.order.encoded_len()) as u64;
+        TableBytes {
+            header,
+            entries: self.order.snapshot(),
+        }
     }
 
     /// The encoding, counted as one to be hashed for a commitment (see [`Hashed`]).
@@ -397,7 +422,7 @@ impl PowerTable {
         if let Some(c) = self.cid {
             return c;
         }
-        let c = crate::cids::cid_of(crate::cids::DAG_CBOR, &self.encoded_for_hashing());
+        let c = self.snapshot_for_hashing().cid();
         self.cid = Some(c);
         c
     }
@@ -444,7 +469,8 @@ impl PowerTable {
                     signing_key.len() as u64,
                 )));
             }
-            let sum = match self.members.get(&id) {
+            let existing = self.members.get_mut(&id);
+            let sum = match &existing {
                 Some(m) => {
                     if m.key == signing_key {
                         return Err(Error::new(ErrorKind::DeltaUnchangedKey(id)));
@@ -464,20 +490,38 @@ impl PowerTable {
             if !signing_key.is_empty() && matches!(sum, Sum::Zero) {
                 return Err(Error::new(ErrorKind::DeltaKeyOnRemoval(id)));
             }
-            let power = match sum {
-                Sum::Zero => {
-                    let _ = self.remove(id);
-                    continue;
+            // One lookup of the participant for a change of power or key, the common case.
+            match (sum, existing) {
+                (Sum::Negative, _) => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
+                (Sum::Zero, _) => {
+                    if let Some(m) = self.members.remove(&id) {
+                        if !self.stale {
+                            self.order.remove(&(Reverse(m.power), id));
+                        }
+                    }
                 }
-                Sum::Negative => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
-                Sum::Positive(p) => p,
-            };
-            let old_key = self.remove(id).map(|m| m.key);
-            let key = match old_key {
-                Some(k) if signing_key.is_empty() => k,
-                _ => signing_key.to_vec(),
-            };
-            self.put(id, power, key);
+                (Sum::Positive(power), Some(m)) => {
+                    let old = std::mem::replace(&mut m.power, power);
+                    if !signing_key.is_empty() {
+                        m.key = signing_key.to_vec();
+                    }
+                    if !self.stale {
+                        self.order.remove(&(Reverse(old), id));
+                        encode_entry(&mut self.scratch, id, &m.power, &m.key);
+                        self.order
+                            .insert((Reverse(m.power.clone()), id), &self.scratch);
+                    }
+                }
+                (Sum::Positive(power), None) => {
+                    if !self.stale {
+                        encode_entry(&mut self.scratch, id, &power, signing_key);
+                        self.order
+                            .insert((Reverse(power.clone()), id), &self.scratch);
+                    }
+                    let key = signing_key.to_vec();
+                    self.members.insert(id, Member { power, key });
+                }
+            }
         }
         Ok(true)
     }
