@@ -120,8 +120,97 @@ fn apply(b: &mut Vec<u8>, m: &Mutation) {
     }
 }
 
+/// Where each CBOR item of a well-formed block starts, and for byte strings where their bytes
+/// start: the places structure-aware mutations aim at.
+fn items(block: &[u8]) -> (Vec<usize>, Vec<usize>) {
+    let mut d = frc0108::cbor::Decoder::new(block);
+    let (mut heads, mut payloads) = (Vec::new(), Vec::new());
+    while d.position() < block.len() {
+        heads.push(d.position());
+        let Ok((major, arg)) = d.header() else { break };
+        if major == 2 || major == 3 {
+            payloads.push(d.position());
+            d.skip(arg as usize);
+        }
+    }
+    (heads, payloads)
+}
+
+/// A change at an item: its header written in a longer form, its major type changed, or one of
+/// its first bytes of payload (a big integer's sign or leading byte, a bitfield's first bits,
+/// a CID's prefix) set to a chosen value.
+#[derive(Debug, Clone)]
+enum Aimed {
+    LongerHeader(usize),
+    OtherMajor(usize, u8),
+    Payload(usize, usize, u8),
+}
+
+fn aimed() -> impl Strategy<Value = Aimed> {
+    prop_oneof![
+        any::<usize>().prop_map(Aimed::LongerHeader),
+        (any::<usize>(), 0u8..8).prop_map(|(i, m)| Aimed::OtherMajor(i, m)),
+        (
+            any::<usize>(),
+            0usize..3,
+            prop_oneof![
+                Just(0u8),
+                Just(1),
+                Just(2),
+                Just(0x80),
+                Just(0xff),
+                any::<u8>()
+            ]
+        )
+            .prop_map(|(i, k, v)| Aimed::Payload(i, k, v)),
+    ]
+}
+
+fn apply_aimed(b: &mut Vec<u8>, m: &Aimed) {
+    let (heads, payloads) = items(b);
+    match *m {
+        Aimed::LongerHeader(i) if !heads.is_empty() => {
+            let at = heads[i % heads.len()];
+            let initial = b[at];
+            if initial & 0x1f < 24 {
+                b[at] = (initial & 0xe0) | 24;
+                b.insert(at + 1, initial & 0x1f);
+            } else if initial & 0x1f == 24 {
+                b[at] = (initial & 0xe0) | 25;
+                b.insert(at + 1, 0);
+            }
+        }
+        Aimed::OtherMajor(i, m) if !heads.is_empty() => {
+            let at = heads[i % heads.len()];
+            b[at] = (b[at] & 0x1f) | (m << 5);
+        }
+        Aimed::Payload(i, k, v) if !payloads.is_empty() => {
+            let at = payloads[i % payloads.len()] + k;
+            if let Some(x) = b.get_mut(at) {
+                *x = v;
+            }
+        }
+        _ => {}
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Mutations aimed at the items of corpus blocks: headers in longer forms, other types,
+    /// payloads starting otherwise.
+    #[test]
+    fn aimed_mutations_read_the_same(
+        pick in any::<prop::sample::Index>(),
+        ms in proptest::collection::vec(aimed(), 1..3),
+    ) {
+        let blocks = pool();
+        let mut b = blocks[pick.index(blocks.len())].clone();
+        for m in &ms {
+            apply_aimed(&mut b, m);
+        }
+        certificate_view(&b);
+    }
 
     /// Random mutations of corpus blocks: both decoders agree on every one.
     #[test]

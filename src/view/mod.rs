@@ -11,6 +11,8 @@
 //! (crate::f3data::F3DataReader::next_view), and the validator takes them
 //! ([`Validator::certificate_view`](crate::validate::Validator::certificate_view)).
 
+mod fast;
+
 use cid::Cid;
 use num_bigint::{BigInt, Sign};
 
@@ -108,7 +110,7 @@ impl<'a> BigIntRef<'a> {
 }
 
 /// Encodings of `len` items of one type, one after another, checked.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Items<'a> {
     bytes: &'a [u8],
     len: u64,
@@ -196,15 +198,15 @@ impl<'a> PowerTableDeltaRef<'a> {
 /// The items of a checked list, decoded one at a time.
 #[derive(Debug, Clone)]
 pub struct Iter<'a, T> {
-    d: Decoder<'a>,
+    d: fast::Fast<'a>,
     left: u64,
-    decode: fn(&mut Decoder<'a>) -> Result<T>,
+    decode: fn(&mut fast::Fast<'a>) -> Option<T>,
 }
 
 impl<'a, T> Iter<'a, T> {
-    fn new(items: Items<'a>, decode: fn(&mut Decoder<'a>) -> Result<T>) -> Self {
+    fn new(items: Items<'a>, decode: fn(&mut fast::Fast<'a>) -> Option<T>) -> Self {
         Iter {
-            d: Decoder::new(items.bytes),
+            d: fast::Fast::new(items.bytes),
             left: items.len,
             decode,
         }
@@ -221,7 +223,7 @@ impl<T> Iterator for Iter<'_, T> {
         self.left -= 1;
         // The list was checked whole when the view was made: decoding it again cannot fail,
         // and were it to, the list would end here.
-        let item = (self.decode)(&mut self.d).ok();
+        let item = (self.decode)(&mut self.d);
         if item.is_none() {
             self.left = 0;
         }
@@ -302,7 +304,7 @@ impl<'a> SignersRef<'a> {
 }
 
 /// A finality certificate (`certs.FinalityCertificate`) read in place from its block.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CertificateRef<'a> {
     encoding: &'a [u8],
     instance: u64,
@@ -318,6 +320,16 @@ pub struct CertificateRef<'a> {
 impl<'a> CertificateRef<'a> {
     /// Checks a whole block (one certificate, nothing after it) and returns a view of it.
     pub fn from_cbor(bytes: &'a [u8]) -> Result<Self> {
+        if let Some(v) = fast::Fast::certificate(bytes) {
+            return Ok(v);
+        }
+        Self::from_cbor_full(bytes)
+    }
+
+    /// [`CertificateRef::from_cbor`] without its fast path: the full decoder, which says what
+    /// is wrong where (for the tests that hold the fast path to it).
+    #[doc(hidden)]
+    pub fn from_cbor_full(bytes: &'a [u8]) -> Result<Self> {
         let mut d = Decoder::new(bytes);
         let v = Self::decode(&mut d)?;
         d.finish()?;
@@ -404,7 +416,7 @@ impl<'a> CertificateRef<'a> {
 
     /// The chain's tipsets, base first (none for a null chain).
     pub fn tipsets(&self) -> TipSets<'a> {
-        Iter::new(self.ec_chain.unwrap_or_default(), TipSetRef::decode)
+        Iter::new(self.ec_chain.unwrap_or_default(), fast::Fast::tipset)
     }
 
     /// The encoding of the chain's base, its first tipset.
@@ -439,7 +451,7 @@ impl<'a> CertificateRef<'a> {
 
     /// The power table deltas, in order.
     pub fn power_table_delta(&self) -> Deltas<'a> {
-        Iter::new(self.power_table_delta, PowerTableDeltaRef::decode)
+        Iter::new(self.power_table_delta, fast::Fast::delta)
     }
 
     /// An owned copy (allocates), for the API that works on [`FinalityCertificate`].
