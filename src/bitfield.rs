@@ -34,7 +34,6 @@ struct Bits<'a> {
     next: usize,
     window: u64,
     have: u32,
-    pos: u64,
 }
 
 impl<'a> Bits<'a> {
@@ -44,7 +43,6 @@ impl<'a> Bits<'a> {
             next: 0,
             window: 0,
             have: 0,
-            pos: 0,
         }
     }
 
@@ -70,6 +68,12 @@ impl<'a> Bits<'a> {
         }
     }
 
+    /// Bits consumed so far.
+    #[inline(always)]
+    fn pos(&self) -> u64 {
+        self.next as u64 * 8 - u64::from(self.have)
+    }
+
     /// The next `n` (at most 57) bits without consuming them.
     #[inline]
     fn peek(&mut self, n: u32) -> u64 {
@@ -83,7 +87,6 @@ impl<'a> Bits<'a> {
     fn consume(&mut self, n: u32) {
         self.window >>= n;
         self.have -= n;
-        self.pos += u64::from(n);
     }
 
     /// The next `n` (at most 8) bits.
@@ -165,13 +168,13 @@ const fn run_table() -> [u16; 1024] {
 
 /// Bits [`PAIR_TABLE`] looks at.
 const PAIR_BITS: u32 = 12;
-/// In a [`PAIR_TABLE`] entry: the first run length is not one [`RUN_TABLE`] decodes whole.
-const FIRST_SLOW: u32 = 1 << 30;
+/// In a [`PAIR_TABLE`] entry: the twelve bits do not hold two whole, simple run lengths.
+const NOT_PAIR: u32 = 1 << 31;
 
 /// Two run lengths at once, a run of ones and the run of zeros after it, for every value of
-/// the next twelve bits: the first's bits (bits 0..4) and length (4..11), then the second's
-/// bits (11..15, zero when it does not lie whole in the twelve bits or is not simple) and
-/// length (15..22); or [`FIRST_SLOW`]. Checking a signer set is mostly this lookup.
+/// the next twelve bits: the bits they take (bits 0..5), the first length (5..12) and the
+/// second (12..19); or [`NOT_PAIR`], for the run-at-a-time steps. Checking a signer set is
+/// mostly this lookup.
 static PAIR_TABLE: [u32; 1 << PAIR_BITS] = pair_table();
 
 const fn pair_table() -> [u32; 1 << PAIR_BITS] {
@@ -179,19 +182,16 @@ const fn pair_table() -> [u32; 1 << PAIR_BITS] {
     let mut w = 0;
     while w < 1 << PAIR_BITS {
         let a = run_entry(w);
-        t[w] = if a & (LONG | NOT_SHORTEST) != 0 {
-            FIRST_SLOW
-        } else {
+        t[w] = NOT_PAIR;
+        if a & (LONG | NOT_SHORTEST) == 0 {
             let a_bits = (a & 15) as usize;
             let b = run_entry(w >> a_bits);
-            let fits = b & (LONG | NOT_SHORTEST) == 0 && (b & 15) as usize <= 12 - a_bits;
-            let first = (a & 15) as u32 | (((a >> 4) as u32) << 4);
-            if fits {
-                first | (((b & 15) as u32) << 11) | (((b >> 4) as u32) << 15)
-            } else {
-                first
+            let b_bits = (b & 15) as usize;
+            if b & (LONG | NOT_SHORTEST) == 0 && a_bits + b_bits <= PAIR_BITS as usize {
+                t[w] =
+                    (a_bits + b_bits) as u32 | (((a >> 4) as u32) << 5) | (((b >> 4) as u32) << 12);
             }
-        };
+        }
         w += 1;
     }
     t
@@ -280,36 +280,39 @@ fn walk(bytes: &[u8], mut on_ones: impl FnMut(u64, u64)) -> std::result::Result<
         return Ok(());
     }
     let (mut b, end, mut index) = (runs.b, runs.end, runs.index);
-    // A run length the table decodes holds a set bit at or after the position, so the
-    // position is not past the last set bit: the checks of `end` are needed only when it
-    // does not.
     loop {
         let e = PAIR_TABLE
             .get(b.peek(PAIR_BITS) as usize)
             .copied()
-            .unwrap_or(FIRST_SLOW);
-        let ones = if e & FIRST_SLOW == 0 {
-            b.consume(e & 15);
-            u64::from((e >> 4) & 0x7f)
-        } else {
-            if b.pos > end {
-                return Err(Broken::NonCanonical);
+            .unwrap_or(NOT_PAIR);
+        if e & NOT_PAIR == 0 {
+            // A run length the table decodes holds a set bit, so neither run is past the
+            // last set bit: the checks of `end` below are not needed here. Both lengths are
+            // below 128, so the sum overflows exactly when either step would.
+            b.consume(e & 31);
+            let (ones, zeros) = (u64::from((e >> 5) & 0x7f), u64::from((e >> 12) & 0x7f));
+            let next = index.wrapping_add(ones);
+            let after = next.wrapping_add(zeros);
+            if after < index {
+                return Err(Broken::PastEnd);
             }
-            run_length(&mut b)?
-        };
-        let next = index.checked_add(ones).ok_or(Broken::PastEnd)?;
+            on_ones(index, next);
+            index = after;
+            continue;
+        }
+        if b.pos() > end {
+            return Err(Broken::NonCanonical);
+        }
+        let next = index
+            .checked_add(run_length(&mut b)?)
+            .ok_or(Broken::PastEnd)?;
         on_ones(index, next);
-        let zeros_bits = (e >> 11) & 15;
-        let zeros = if zeros_bits != 0 {
-            b.consume(zeros_bits);
-            u64::from((e >> 15) & 0x7f)
-        } else {
-            if b.pos > end {
-                return Ok(());
-            }
-            run_length(&mut b)?
-        };
-        index = next.checked_add(zeros).ok_or(Broken::PastEnd)?;
+        if b.pos() > end {
+            return Ok(());
+        }
+        index = next
+            .checked_add(run_length(&mut b)?)
+            .ok_or(Broken::PastEnd)?;
     }
 }
 
@@ -360,7 +363,7 @@ impl<'a> RunIter<'a> {
         }
         let starts_with_ones = self.b.read(1) == 1;
         if !starts_with_ones {
-            if self.b.pos > self.end {
+            if self.b.pos() > self.end {
                 return Err(Broken::NonCanonical);
             }
             self.index = run_length(&mut self.b)?;
@@ -387,7 +390,7 @@ impl<'a> RunIter<'a> {
         if !self.started && !self.start()? {
             return Ok(None);
         }
-        if self.b.pos > self.end {
+        if self.b.pos() > self.end {
             // A trailing run of zeros (or no run at all).
             return Err(Broken::NonCanonical);
         }
@@ -395,7 +398,7 @@ impl<'a> RunIter<'a> {
         let next = start
             .checked_add(run_length(&mut self.b)?)
             .ok_or(Broken::PastEnd)?;
-        if self.b.pos > self.end {
+        if self.b.pos() > self.end {
             self.done = true;
         } else {
             self.index = next
