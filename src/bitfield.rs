@@ -109,6 +109,10 @@ enum Broken {
     PastEnd,
 }
 
+fn malformed(msg: &str) -> Error {
+    Error::new(ErrorKind::BitfieldMalformed(msg.to_string()))
+}
+
 impl From<Broken> for Error {
     #[cold]
     fn from(b: Broken) -> Error {
@@ -495,6 +499,47 @@ impl Runs {
     pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
         self.ranges.iter().flat_map(|r| r.clone())
     }
+
+    /// The run lengths as go-bitfield writes them in JSON: alternating runs of absent and
+    /// present indexes, starting with the absent ones (a leading `0` when index 0 is set);
+    /// the empty set is `[0]`.
+    pub fn run_lengths(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.ranges.len() * 2 + 1);
+        let mut cursor = 0u64;
+        for r in &self.ranges {
+            out.push(r.start - cursor);
+            out.push(r.end - r.start);
+            cursor = r.end;
+        }
+        if out.is_empty() {
+            out.push(0);
+        }
+        out
+    }
+
+    /// The set of the run lengths `runs` (as [`Runs::run_lengths`] gives them), read as
+    /// go-bitfield reads its JSON: a zero is allowed only first, and a trailing run of absent
+    /// indexes is dropped. Fails on a zero elsewhere or indexes past 2^64.
+    pub fn from_run_lengths(runs: &[u64]) -> Result<Runs> {
+        let mut ranges: Vec<Range<u64>> = Vec::new();
+        let mut cursor = 0u64;
+        for (i, &len) in runs.iter().enumerate() {
+            if len == 0 {
+                if i != 0 {
+                    return Err(malformed("a run of length zero after the first"));
+                }
+                continue;
+            }
+            let end = cursor
+                .checked_add(len)
+                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+            if i % 2 == 1 {
+                ranges.push(cursor..end);
+            }
+            cursor = end;
+        }
+        Ok(Runs { ranges })
+    }
 }
 
 /// Bits least significant first, gathered in a word and written a byte at a time.
@@ -567,5 +612,26 @@ mod tests {
             assert_eq!(r.encode(), *bytes, "{set:?}");
             assert_eq!(Runs::decode(bytes).unwrap(), r);
         }
+    }
+
+    /// go-bitfield's JSON example: {0, 1, 2, 8, 9} is `[0, 3, 5, 2]`.
+    #[test]
+    fn run_lengths_as_go_bitfield_writes_them() {
+        let r = Runs::from_indexes([0, 1, 2, 8, 9]);
+        assert_eq!(r.run_lengths(), [0, 3, 5, 2]);
+        assert_eq!(Runs::from_run_lengths(&[0, 3, 5, 2]).unwrap(), r);
+        let r = Runs::from_indexes([4, 6]);
+        assert_eq!(r.run_lengths(), [4, 1, 1, 1]);
+        assert_eq!(Runs::from_run_lengths(&[4, 1, 1, 1]).unwrap(), r);
+        assert_eq!(Runs::default().run_lengths(), [0]);
+        assert_eq!(Runs::from_run_lengths(&[0]).unwrap(), Runs::default());
+        assert_eq!(Runs::from_run_lengths(&[]).unwrap(), Runs::default());
+        // A trailing run of absent indexes is dropped, as go-bitfield's encoder drops it.
+        assert_eq!(
+            Runs::from_run_lengths(&[2, 3, 7]).unwrap(),
+            Runs::from_indexes([2, 3, 4])
+        );
+        assert!(Runs::from_run_lengths(&[1, 0, 2]).is_err());
+        assert!(Runs::from_run_lengths(&[u64::MAX, 2]).is_err());
     }
 }

@@ -502,12 +502,20 @@ pub struct CarWriter<W: Write> {
 
 impl<W: Write> CarWriter<W> {
     /// Writes the CARv1 header with `roots`.
-    pub fn new(mut w: W, roots: &[Cid]) -> Result<Self> {
-        let h = CarHeader {
-            roots: roots.to_vec(),
-            version: 1,
-        };
-        let body = h.to_cbor();
+    pub fn new(w: W, roots: &[Cid]) -> Result<Self> {
+        Self::with_header(
+            w,
+            &CarHeader {
+                roots: roots.to_vec(),
+                version: 1,
+            },
+        )
+    }
+
+    /// Writes `header` as given, whatever its version: the conformance corpus writes a CARv1
+    /// payload whose header claims another version.
+    pub fn with_header(mut w: W, header: &CarHeader) -> Result<Self> {
+        let body = header.to_cbor();
         let mut prefix = Vec::new();
         encode_uvarint(body.len() as u64, &mut prefix);
         w.write_all(&prefix)?;

@@ -4,6 +4,8 @@
 //! Each function must not panic for any input; where a property is checked (round trips), a
 //! violation is a panic on purpose, for the fuzzer to catch.
 
+pub mod crypto;
+
 use crate::f3data::{self, F3DataReader};
 use crate::types::{Cbor, F3SnapshotHeader, FinalityCertificate};
 use crate::validate::{Level, Options};

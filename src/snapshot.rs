@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 
 use cid::Cid;
 
-use crate::car::{CarReader, CarWriter, Container};
+use crate::car::{CarReader, CarWriter, Container, Section};
 use crate::cbor::major;
 use crate::cids::{cid_of, DAG_CBOR};
 use crate::error::{Error, ErrorKind, Result};
@@ -60,11 +60,47 @@ pub struct CarInfo {
 /// them to the end, and returns their CID.
 pub type F3Handler<'a> = dyn FnMut(&mut dyn Read, u64) -> Result<Cid> + 'a;
 
+/// Sees a snapshot's chain blocks (those after the metadata and F3 block): told the head
+/// tipset once the layout is known, then given the data of each block it asks for. Every
+/// block's hash is checked either way.
+pub trait ChainVisitor {
+    /// Called once, before any chain block: `head` is a v1 snapshot's roots or a v2
+    /// snapshot's `HeadTipsetKey`.
+    fn start(&mut self, version: SnapshotVersion, head: &[Cid]);
+    /// Whether to be given the data of the block `cid` of `len` bytes (read into memory).
+    fn wants(&self, cid: &Cid, len: u64) -> bool;
+    /// A block it asked for, its hash checked; its data starts at absolute `offset`.
+    fn block(&mut self, cid: &Cid, data: &[u8], offset: u64) -> Result<()>;
+}
+
+/// A visitor that wants nothing.
+struct NoVisitor;
+
+impl ChainVisitor for NoVisitor {
+    fn start(&mut self, _: SnapshotVersion, _: &[Cid]) {}
+    fn wants(&self, _: &Cid, _: u64) -> bool {
+        false
+    }
+    fn block(&mut self, _: &Cid, _: &[u8], _: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Reads a CAR snapshot, calling `on_f3` for the F3 block. `info` is filled as reading goes.
 pub fn read_car_snapshot<R: Read>(
     r: R,
     info: &mut CarInfo,
     on_f3: &mut F3Handler<'_>,
+) -> Result<()> {
+    read_car_snapshot_with(r, info, on_f3, &mut NoVisitor)
+}
+
+/// [`read_car_snapshot`], showing the chain blocks to `chain`.
+pub fn read_car_snapshot_with<R: Read>(
+    r: R,
+    info: &mut CarInfo,
+    on_f3: &mut F3Handler<'_>,
+    chain: &mut dyn ChainVisitor,
 ) -> Result<()> {
     let mut car = CarReader::new(r)?;
     info.container = Some(car.container());
@@ -90,8 +126,12 @@ pub fn read_car_snapshot<R: Read>(
         info.version = Some(SnapshotVersion::V1);
         check_block(&first.cid, &buf, first.data_offset)?;
         let roots = info.roots.clone();
+        chain.start(SnapshotVersion::V1, &roots);
+        if chain.wants(&first.cid, buf.len() as u64) {
+            chain.block(&first.cid, &buf, first.data_offset)?;
+        }
         let mut found = vec![first.cid];
-        walk_rest(&mut car, info, &roots, &mut found)?;
+        walk_rest(&mut car, info, &roots, &mut found, chain)?;
         return missing(&roots, &found, "root");
     }
 
@@ -103,6 +143,43 @@ pub fn read_car_snapshot<R: Read>(
     info.metadata = Some(md.clone());
     let computed = cid_of(DAG_CBOR, &buf);
     info.metadata_cid = Some(computed);
+    check_metadata(root, &first, &md, computed)?;
+
+    if let Some(f3) = md.f3_data {
+        let sec = f3_section(&mut car, f3)?;
+        info.sections += 1;
+        let result = on_f3(&mut car.section_data(), sec.data_offset);
+        if car.truncated() {
+            return Err(Error::at(ErrorKind::CarTruncated, car.position()));
+        }
+        let computed = result?;
+        if computed != f3 {
+            return Err(Error::at(
+                ErrorKind::CidMismatch {
+                    what: "F3 block",
+                    expected: f3.to_string(),
+                    computed: computed.to_string(),
+                },
+                sec.data_offset,
+            ));
+        }
+    }
+    let mut found = Vec::new();
+    chain.start(SnapshotVersion::V2, &md.head_tipset_key);
+    walk_rest(&mut car, info, &md.head_tipset_key, &mut found, chain)?;
+    missing(&md.head_tipset_key, &found, "head tipset block")
+}
+
+/// Checks a v2 snapshot's metadata block `md`, read from section `first` whose data hashes to
+/// `computed`, against the CAR's one root: the root's block must come first and hash to it,
+/// with version 2 and a head tipset.
+pub(crate) fn check_metadata(
+    root: Cid,
+    first: &Section,
+    md: &SnapshotMetadata,
+    computed: Cid,
+) -> Result<()> {
+    let at = first.data_offset;
     if first.cid != root {
         return Err(Error::at(
             ErrorKind::MetadataNotFirst {
@@ -131,46 +208,26 @@ pub fn read_car_snapshot<R: Read>(
             Error::at(ErrorKind::MetadataEmptyHead, at).in_field("SnapshotMetadata.HeadTipsetKey")
         );
     }
+    Ok(())
+}
 
-    if let Some(f3) = md.f3_data {
-        let Some(sec) = car.next_section()? else {
-            return Err(Error::at(
-                ErrorKind::F3BlockMissing {
-                    expected: f3.to_string(),
-                    found: "the end of the CAR".into(),
-                },
-                car.position(),
-            ));
-        };
-        info.sections += 1;
-        if sec.cid != f3 {
-            return Err(Error::at(
-                ErrorKind::F3BlockMissing {
-                    expected: f3.to_string(),
-                    found: sec.cid.to_string(),
-                },
-                sec.offset,
-            ));
-        }
-        let result = on_f3(&mut car.section_data(), sec.data_offset);
-        if car.truncated() {
-            return Err(Error::at(ErrorKind::CarTruncated, car.position()));
-        }
-        let computed = result?;
-        if computed != f3 {
-            return Err(Error::at(
-                ErrorKind::CidMismatch {
-                    what: "F3 block",
-                    expected: f3.to_string(),
-                    computed: computed.to_string(),
-                },
-                sec.data_offset,
-            ));
-        }
+/// The section after the metadata, which must be the F3 block `f3` the metadata names; its
+/// data is left unread.
+pub(crate) fn f3_section<R: Read>(car: &mut CarReader<R>, f3: Cid) -> Result<Section> {
+    let missing = |found: String, at| {
+        Error::at(
+            ErrorKind::F3BlockMissing {
+                expected: f3.to_string(),
+                found,
+            },
+            at,
+        )
+    };
+    match car.next_section()? {
+        None => Err(missing("the end of the CAR".into(), car.position())),
+        Some(sec) if sec.cid != f3 => Err(missing(sec.cid.to_string(), sec.offset)),
+        Some(sec) => Ok(sec),
     }
-    let mut found = Vec::new();
-    walk_rest(&mut car, info, &md.head_tipset_key, &mut found)?;
-    missing(&md.head_tipset_key, &found, "head tipset block")
 }
 
 /// Fails with the first of `wanted` not in `found`.
@@ -202,19 +259,29 @@ fn check_block(cid: &Cid, data: &[u8], at: u64) -> Result<()> {
 }
 
 /// Walks the remaining sections, checking hashes, and notes which of `wanted` it sees (memory
-/// bounded by `wanted`, not by the CAR).
+/// bounded by `wanted`, not by the CAR). Blocks `chain` asks for are read whole (one buffer,
+/// reused) and shown to it.
 fn walk_rest<R: Read>(
     car: &mut CarReader<R>,
     info: &mut CarInfo,
     wanted: &[Cid],
     found: &mut Vec<Cid>,
+    chain: &mut dyn ChainVisitor,
 ) -> Result<()> {
+    let mut buf = Vec::new();
     while let Some(sec) = car.next_section()? {
         info.sections += 1;
         if wanted.contains(&sec.cid) && !found.contains(&sec.cid) {
             found.push(sec.cid);
         }
-        if car.skip_section(&sec.cid)? {
+        if chain.wants(&sec.cid, sec.data_len) {
+            car.read_section(sec.data_len, &mut buf)?;
+            check_block(&sec.cid, &buf, sec.data_offset)?;
+            if crate::cids::is_blake2b256(&sec.cid) {
+                info.verified_blocks += 1;
+            }
+            chain.block(&sec.cid, &buf, sec.data_offset)?;
+        } else if car.skip_section(&sec.cid)? {
             info.verified_blocks += 1;
         }
     }
@@ -239,6 +306,18 @@ pub fn write_v2_snapshot<W: Write>(
     head_tipset_key: &[Cid],
     f3: Option<(&Cid, &[u8])>,
     chain_blocks: &[(Cid, Vec<u8>)],
+) -> Result<(W, Cid)> {
+    let blocks = chain_blocks.iter().map(|(c, d)| (c, d.as_slice()));
+    write_v2_snapshot_from(w, head_tipset_key, f3, blocks)
+}
+
+/// [`write_v2_snapshot`] with the chain blocks from an iterator (a long chain need not be
+/// gathered into one list).
+pub fn write_v2_snapshot_from<'a, W: Write>(
+    w: W,
+    head_tipset_key: &[Cid],
+    f3: Option<(&Cid, &[u8])>,
+    chain_blocks: impl IntoIterator<Item = (&'a Cid, &'a [u8])>,
 ) -> Result<(W, Cid)> {
     let md = SnapshotMetadata {
         version: METADATA_VERSION,

@@ -8,6 +8,9 @@
 //! the table in force. That makes an independent Rust signer to test the verifier (and go-f3's)
 //! against; fixtures signed by go-f3 itself come from `interop/go-f3`.
 
+pub mod quorum;
+pub mod signed;
+
 use cid::Cid;
 use num_bigint::BigInt;
 
@@ -224,6 +227,34 @@ fn random_delta(
 
 /// Builds a header and a certificate chain that pass `check` at the `chain` level.
 pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
+    build_inner(p, &[])
+}
+
+/// [`build`], but the certificates finalize the given tipsets (epoch and key, epochs
+/// increasing) instead of random ones: the first is the first certificate's base, the rest
+/// are shared out in order among the certificates, so the last certificate's head is the last
+/// given tipset. An empty list means random tipsets.
+pub fn build_finalizing(
+    p: &Params,
+    tipsets: &[(i64, Vec<u8>)],
+) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
+    build_inner(p, tipsets)
+}
+
+fn build_inner(
+    p: &Params,
+    given: &[(i64, Vec<u8>)],
+) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
+    let given_tipset = |t: &(i64, Vec<u8>), power_table: Cid| TipSet {
+        epoch: t.0,
+        key: t.1.clone(),
+        power_table,
+        commitments: [0; 32],
+    };
+    let instances = p.instances.max(1);
+    // Certificate n adds the given tipsets after `share(n)` up to `share(n + 1)`.
+    let share =
+        |n: u64| (n as usize).saturating_mul(given.len().saturating_sub(1)) / instances as usize;
     let mut rng = Rng::new(p.seed);
     let mut keys = Keys {
         real: p.sign_for.is_some(),
@@ -242,15 +273,26 @@ pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
     let mut next_id = 1000 + p.participants as u64 * 7 + 1;
 
     let mut epoch: i64 = 100 + rng.below(1000) as i64;
-    let mut head = tipset(&mut rng, epoch, table.cid());
+    let mut head = match given.first() {
+        Some(t) => given_tipset(t, table.cid()),
+        None => tipset(&mut rng, epoch, table.cid()),
+    };
     let mut certs = Vec::new();
-    for n in 0..p.instances.max(1) {
+    for n in 0..instances {
         let instance = p.first_instance + n;
         let mut chain = vec![head.clone()];
-        for _ in 0..rng.below(p.max_new_tipsets + 1) {
-            // Gaps of more than one epoch are null rounds.
-            epoch += 1 + rng.below(3) as i64;
-            chain.push(tipset(&mut rng, epoch, table.cid()));
+        if given.is_empty() {
+            for _ in 0..rng.below(p.max_new_tipsets + 1) {
+                // Gaps of more than one epoch are null rounds.
+                epoch += 1 + rng.below(3) as i64;
+                chain.push(tipset(&mut rng, epoch, table.cid()));
+            }
+        }
+        for t in given
+            .get(share(n) + 1..share(n + 1) + 1)
+            .unwrap_or_default()
+        {
+            chain.push(given_tipset(t, table.cid()));
         }
         // Everyone with power left after go-f3's scaling signs (a zero-scaled signer is an
         // error in go-f3's validation).
@@ -295,7 +337,7 @@ pub fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) {
     let header = F3SnapshotHeader {
         version: crate::f3data::HEADER_VERSION,
         first_instance: p.first_instance,
-        latest_instance: p.first_instance + p.instances.max(1) - 1,
+        latest_instance: p.first_instance + instances - 1,
         initial_power_table: initial,
     };
     (header, certs)

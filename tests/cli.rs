@@ -188,3 +188,261 @@ fn stdin_is_read_with_dash() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["f3"]["certificates"], 30);
 }
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors/go-f3")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_network_without_a_level_checks_signatures() {
+    let tiny = fixture("tiny.f3");
+    // The fixtures are signed for a custom network: signatures only, and the output says so.
+    let (code, v, _) = run(&["check", "--json", "--network", "frc0108-vectors", &tiny]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["level"], "crypto");
+    assert_eq!(v["network"]["name"], "frc0108-vectors");
+    assert_eq!(v["network"]["known"], false);
+    assert_eq!(v["network"]["source"], "unknown");
+    let (code, _, text) = run(&["check", "--network", "frc0108-vectors", &tiny]);
+    assert_eq!(code, 0);
+    assert!(text.contains("is not a known network"), "{text}");
+    assert!(
+        text.contains("valid (crypto level, network frc0108-vectors)"),
+        "{text}"
+    );
+    // Without a network the default stays the chain level.
+    let (code, v, _) = run(&["check", "--json", &tiny]);
+    assert_eq!(code, 0);
+    assert_eq!(v["level"], "chain");
+    assert_eq!(v["network"], Value::Null);
+}
+
+#[test]
+fn a_known_network_holds_the_header_to_its_manifest() {
+    let tiny = fixture("tiny.f3");
+    for name in [
+        "filecoin",
+        "mainnet",
+        "calibnet",
+        "calibrationnet2",
+        "calibrationnet",
+    ] {
+        let (code, v, _) = run(&["check", "--json", "--network", name, &tiny]);
+        assert_eq!(code, 1, "{name}: {v}");
+        assert_eq!(v["errors"][0]["code"], "network-mismatch", "{name}");
+        assert_eq!(v["network"]["known"], true);
+        // Aliases resolve to the network's own name, which the message names.
+        let own = v["network"]["name"].as_str().unwrap().to_string();
+        assert!(
+            v["errors"][0]["message"].as_str().unwrap().contains(&own),
+            "{v}"
+        );
+    }
+    let (code, v, _) = run(&["check", "--json", "--network", "calibnet", &tiny]);
+    assert_eq!(code, 1);
+    assert_eq!(v["network"]["name"], "calibrationnet2");
+    assert_eq!(
+        v["network"]["initial_power_table"],
+        "bafy2bzacednijkh5dhb6jb7snxhhtjt7zuqaydlewoha3ordhy76dhgwtmptg"
+    );
+    // inspect reports the network and whether the header starts where it does.
+    let (code, v, _) = run(&["inspect", "--json", "--network", "filecoin", &tiny]);
+    assert_eq!(code, 0);
+    assert_eq!(v["network"]["header_matches"], false);
+}
+
+#[test]
+fn a_manifest_file_names_the_network_and_its_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = fixture("tiny.f3");
+    let good = dir.path().join("good.json");
+    // A devnet manifest for the fixtures' network, with no initial table: signatures checked.
+    std::fs::write(
+        &good,
+        r#"{"NetworkName": "frc0108-vectors", "BootstrapEpoch": 1000, "InitialInstance": 0,
+            "InitialPowerTable": null, "Pause": false}"#,
+    )
+    .unwrap();
+    let (code, v, _) = run(&[
+        "check",
+        "--json",
+        "--manifest",
+        good.to_str().unwrap(),
+        &tiny,
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["level"], "crypto");
+    assert_eq!(v["network"]["source"], "manifest");
+    assert_eq!(v["network"]["bootstrap_epoch"], 1000);
+    // A manifest with another first instance: the snapshot is not of that network.
+    let other = dir.path().join("other.json");
+    std::fs::write(
+        &other,
+        r#"{"NetworkName": "frc0108-vectors", "BootstrapEpoch": 1000, "InitialInstance": 7}"#,
+    )
+    .unwrap();
+    let (code, v, _) = run(&[
+        "check",
+        "--json",
+        "--manifest",
+        other.to_str().unwrap(),
+        &tiny,
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["errors"][0]["code"], "network-mismatch");
+    // A malformed manifest is a usage error naming the field.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"NetworkName": "x", "BootstrapEpoch": "soon"}"#).unwrap();
+    let out = bin()
+        .args(["check", "--manifest", bad.to_str().unwrap(), &tiny])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("BootstrapEpoch"), "{err}");
+    assert!(out.stdout.is_empty());
+    // --network and --manifest are one choice.
+    let (code, _, _) = run(&[
+        "check",
+        "--network",
+        "filecoin",
+        "--manifest",
+        good.to_str().unwrap(),
+        &tiny,
+    ]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn an_unreadable_input_is_not_called_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory opens but cannot be read: an I/O error, exit 2, nothing on stdout.
+    let out = bin()
+        .args(["check", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read") && !err.contains("invalid"),
+        "{err}"
+    );
+}
+
+/// Mainnet's first ten certificates, as go-f3 exported them from Lotus's RPC JSON: checked by
+/// network name at the crypto level. The CIDs come from outside the project (the network's
+/// manifest and the certificates themselves).
+#[test]
+fn mainnet_certificates_check_by_network_name() {
+    for file in ["mainnet-0-9.f3", "car-v2-mainnet-0-9.car"] {
+        let path = fixture(file);
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/real-data/f3manifest-filecoin.json");
+        assert!(
+            manifest.exists(),
+            "../shared/real-data must sit beside the repository"
+        );
+        for args in [
+            vec!["--network", "filecoin"],
+            vec!["--network", "mainnet"],
+            vec!["--manifest", manifest.to_str().unwrap()],
+        ] {
+            let mut all = vec!["check", "--json"];
+            all.extend(&args);
+            all.push(&path);
+            let (code, v, _) = run(&all);
+            assert_eq!(code, 0, "{file} {args:?}: {v}");
+            assert_eq!(v["level"], "crypto");
+            assert_eq!(v["network"]["name"], "filecoin");
+            assert_eq!(
+                v["f3"]["cid"],
+                "bafk2bzaceag56eznuqwekomqjstvvpnox24knrpnvevuujtxkuwblruf4dmp2"
+            );
+            assert_eq!(v["f3"]["certificates"], 10);
+            assert_eq!(
+                v["final_power_table"],
+                "bafy2bzaceb5yxdkkdomvwpfejeie5iagpx6ete6qnaaq7x4gt4w7isdi6xp2i"
+            );
+        }
+        for name in ["calibnet", "calibrationnet2"] {
+            let (code, v, _) = run(&["check", "--json", "--network", name, &path]);
+            assert_eq!(code, 1, "{file} {name}: {v}");
+            assert_eq!(v["errors"][0]["code"], "network-mismatch");
+            let msg = v["errors"][0]["message"].as_str().unwrap();
+            assert!(
+                msg.contains("bafy2bzacednijkh5dhb6jb7snxhhtjt7zuqaydlewoha3ordhy76dhgwtmptg"),
+                "{msg}"
+            );
+        }
+    }
+}
+
+/// `check` reports the F3 data against the chain: what it found on a chain of block headers
+/// (text and JSON), and why it did not run on a stand-in chain, a v1 snapshot, `F3Data: null`
+/// or bare F3 data.
+#[test]
+fn consistency_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.car");
+    let p = path.to_str().unwrap();
+    let args = ["synth", "--car", "--chain-epochs", "40", "--out", p];
+    assert!(bin().args(args).status().unwrap().success());
+    let (code, v, _) = run(&["check", "--json", p]);
+    assert_eq!(code, 0, "{v}");
+    let c = &v["consistency"];
+    assert_eq!(c["checked"], true);
+    let (fin, head) = (
+        c["finalized"]["epoch"].as_i64(),
+        c["head"]["epoch"].as_i64(),
+    );
+    assert_eq!(head, Some(40));
+    assert!(fin.unwrap() < 40);
+    assert!(c["finalized"]["key"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("bafy2bzace"));
+    assert_eq!(c["tipsets_walked"], 2);
+    let (_, _, text) = run(&["check", p]);
+    assert!(
+        text.contains("consistency: the F3 data finalizes epoch"),
+        "{text}"
+    );
+    // Below `chain` it does not run.
+    let (_, v, _) = run(&["check", "--json", "--level", "import", p]);
+    assert_eq!(v["consistency"], serde_json::Value::Null);
+
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/cases/valid");
+    for (file, why) in [
+        ("car-v2-tiny.car", "not Filecoin block headers"),
+        ("car-v1.car", "v1 snapshot"),
+        ("car-v2-no-f3.car", "F3Data is null"),
+        ("tiny.f3", "F3 data alone"),
+    ] {
+        let f = vectors.join(file);
+        let (code, v, _) = run(&["check", "--json", f.to_str().unwrap()]);
+        assert_eq!(code, 0);
+        assert_eq!(v["consistency"]["checked"], false, "{file}");
+        let skipped = v["consistency"]["skipped"].as_str().unwrap();
+        assert!(skipped.contains(why), "{file}: {skipped}");
+        let (_, _, text) = run(&["check", f.to_str().unwrap()]);
+        assert!(text.contains("consistency: not checked:"), "{file}: {text}");
+    }
+
+    // An inconsistent case: exit 1, the code in the errors, what was found in `consistency`.
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors/cases/consistency/finalized-above-head.car");
+    let (code, v, _) = run(&["check", "--json", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["errors"][0]["code"], "consistency-finalized-above-head");
+    assert_eq!(v["consistency"]["finalized"]["epoch"], 110);
+    assert_eq!(v["consistency"]["head"]["epoch"], 108);
+}

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use frc0108::car::CarReader;
+use frc0108::conformance::sidecar::{CarContainer, GoResult, Index, Sidecar};
+use frc0108::conformance::Kind;
 use frc0108::f3data::{self, F3DataReader};
 use frc0108::report::analyze;
 use frc0108::types::Cbor;
@@ -22,23 +24,19 @@ fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/go-f3")
 }
 
-fn fixtures() -> Vec<(String, Value, PathBuf)> {
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(fixtures_dir().join("index.json")).unwrap()).unwrap();
-    let names = index["fixtures"].as_array().unwrap();
+fn fixtures() -> Vec<(String, Sidecar, PathBuf)> {
+    let dir = fixtures_dir();
+    let index = Index::load(&dir).unwrap();
     assert!(
-        names.len() >= 10,
+        index.fixtures.len() >= 10,
         "expected the go-f3 fixtures to be present"
     );
-    names
-        .iter()
+    index
+        .fixtures
+        .into_iter()
         .map(|n| {
-            let n = n.as_str().unwrap().to_string();
-            let side: Value = serde_json::from_slice(
-                &std::fs::read(fixtures_dir().join(format!("{n}.json"))).unwrap(),
-            )
-            .unwrap();
-            let file = fixtures_dir().join(side["file"].as_str().unwrap());
+            let side = Sidecar::load(&dir, &n).unwrap();
+            let file = side.path(&dir);
             (n, side, file)
         })
         .collect()
@@ -73,14 +71,10 @@ fn rust_reader_agrees_with_every_go_f3_sidecar() {
     let mut checked = 0;
     for (name, side, file) in fixtures() {
         let bytes = std::fs::read(&file).unwrap();
-        assert_eq!(bytes.len() as u64, side["size"].as_u64().unwrap(), "{name}");
-        assert_eq!(
-            sha256_hex(&bytes),
-            side["sha256"].as_str().unwrap(),
-            "{name}"
-        );
-        let go_valid = side["go_f3_validation"]["result"] == "accept";
-        let go_import = side["go_f3_import"]["result"] == "accept";
+        assert_eq!(bytes.len() as u64, side.size, "{name}");
+        assert_eq!(sha256_hex(&bytes), side.sha256, "{name}");
+        let go_valid = side.go_f3_validation.result == GoResult::Accept;
+        let go_import = side.go_f3_import.result == GoResult::Accept;
         let a = analyze(&bytes[..], Some(Options::default()), &mut |_| {});
         if go_valid && go_import {
             // Where go-f3 accepts what the strict reader refuses, the reason must be one of
@@ -106,91 +100,59 @@ fn rust_reader_agrees_with_every_go_f3_sidecar() {
         let f3 = a.f3.as_ref();
         assert_eq!(
             f3.and_then(|f| f.cid).map(|c| c.to_string()),
-            side["f3_cid"].as_str().map(String::from),
+            side.f3_cid,
             "{name}: F3 CID"
         );
-        if let Some(h) = side["header"].as_object() {
+        if let Some(h) = &side.header {
             let ours = f3.and_then(|f| f.header.as_ref()).unwrap();
-            assert_eq!(ours.version, h["version"].as_u64().unwrap(), "{name}");
-            assert_eq!(
-                ours.first_instance,
-                h["first_instance"].as_u64().unwrap(),
-                "{name}"
-            );
-            assert_eq!(
-                ours.latest_instance,
-                h["latest_instance"].as_u64().unwrap(),
-                "{name}"
-            );
+            assert_eq!(ours.version, h.version, "{name}");
+            assert_eq!(ours.first_instance, h.first_instance, "{name}");
+            assert_eq!(ours.latest_instance, h.latest_instance, "{name}");
             assert_eq!(
                 ours.initial_power_table.0.len() as u64,
-                h["initial_power_table_entries"].as_u64().unwrap(),
+                h.initial_power_table_entries,
                 "{name}"
             );
             assert_eq!(
                 f3.and_then(|f| f.initial_power_table_cid)
                     .unwrap()
                     .to_string(),
-                h["initial_power_table_cid"].as_str().unwrap(),
+                h.initial_power_table_cid,
                 "{name}"
             );
-            assert_eq!(
-                f3.unwrap().certificates,
-                side["certificates"].as_u64().unwrap(),
-                "{name}"
-            );
+            assert_eq!(f3.unwrap().certificates, side.certificates, "{name}");
             let final_pt = f3
                 .and_then(|f| f.summary.as_ref())
                 .and_then(|s| s.final_power_table);
             assert_eq!(
-                final_pt.map(|c| c.to_string()).as_deref(),
-                side["final_power_table_cid"].as_str(),
+                final_pt.map(|c| c.to_string()),
+                side.final_power_table_cid,
                 "{name}: final power table"
             );
         }
-        if let Some(car) = side["car"].as_object() {
+        if let Some(car) = &side.car {
             let ours = a.car.as_ref().unwrap();
-            assert_eq!(
-                ours.container.unwrap().name(),
-                car["container"].as_str().unwrap(),
-                "{name}"
-            );
+            let container = match car.container {
+                CarContainer::Carv1 => frc0108::car::Container::CarV1,
+                CarContainer::Carv2 => frc0108::car::Container::CarV2,
+            };
+            assert_eq!(ours.container, Some(container), "{name}");
             let roots: Vec<String> = ours.roots.iter().map(|c| c.to_string()).collect();
-            let want: Vec<String> = car["roots"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap().into())
-                .collect();
-            assert_eq!(roots, want, "{name}");
+            assert_eq!(roots, car.roots, "{name}");
+            assert_eq!(ours.sections, car.blocks, "{name}: sections");
             assert_eq!(
-                ours.sections,
-                car["blocks"].as_u64().unwrap(),
-                "{name}: sections"
-            );
-            assert_eq!(
-                ours.metadata_cid.map(|c| c.to_string()).as_deref(),
-                car["metadata_cid"].as_str(),
+                ours.metadata_cid.map(|c| c.to_string()),
+                car.metadata_cid,
                 "{name}"
             );
-            match (ours.metadata.as_ref(), car["metadata"].as_object()) {
+            match (ours.metadata.as_ref(), car.metadata.as_ref()) {
                 (None, None) => {}
                 (Some(md), Some(want)) => {
-                    assert_eq!(md.version, want["version"].as_u64().unwrap());
+                    assert_eq!(md.version, want.version);
                     let head: Vec<String> =
                         md.head_tipset_key.iter().map(|c| c.to_string()).collect();
-                    let want_head: Vec<String> = want["head_tipset_key"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|c| c.as_str().unwrap().into())
-                        .collect();
-                    assert_eq!(head, want_head, "{name}");
-                    assert_eq!(
-                        md.f3_data.map(|c| c.to_string()).as_deref(),
-                        want["f3_data"].as_str(),
-                        "{name}"
-                    );
+                    assert_eq!(head, want.head_tipset_key, "{name}");
+                    assert_eq!(md.f3_data.map(|c| c.to_string()), want.f3_data, "{name}");
                 }
                 (o, w) => panic!("{name}: metadata {o:?} vs {w:?}"),
             }
@@ -206,7 +168,7 @@ fn rust_reader_agrees_with_every_go_f3_sidecar() {
 fn go_f3_fixtures_re_encode_byte_identically() {
     let mut n = 0;
     for (name, side, file) in fixtures() {
-        if side["go_f3_import"]["result"] != "accept" {
+        if side.go_f3_import.result != GoResult::Accept {
             continue;
         }
         let bytes = std::fs::read(&file).unwrap();
@@ -216,7 +178,7 @@ fn go_f3_fixtures_re_encode_byte_identically() {
         {
             continue;
         }
-        if side["kind"] == "f3data" {
+        if side.kind == Kind::F3data {
             let mut r = F3DataReader::new(&bytes[..]).unwrap();
             let h = r.header().value.clone();
             let certs: Vec<_> = r.by_ref().map(|b| b.unwrap().value).collect();
@@ -226,9 +188,13 @@ fn go_f3_fixtures_re_encode_byte_identically() {
             }
             let (out, cid) = w.finish().unwrap();
             assert!(out == bytes, "{name}: re-encoding differs");
-            assert_eq!(Some(cid.to_string().as_str()), side["f3_cid"].as_str());
+            assert_eq!(Some(cid.to_string()), side.f3_cid);
             n += 1;
-        } else if side["car"]["container"] == "carv1" && side["car"]["metadata"].is_object() {
+        } else if side
+            .car
+            .as_ref()
+            .is_some_and(|c| c.container == CarContainer::Carv1 && c.metadata.is_some())
+        {
             let mut car = CarReader::new(&bytes[..]).unwrap();
             let mut blocks = Vec::new();
             while let Some(s) = car.next_section().unwrap() {
@@ -322,7 +288,7 @@ fn go_f3_imports_what_rust_writes() {
     }
     // Decoded go-f3 fixtures, written back by Rust.
     for (name, side, file) in fixtures() {
-        if side["kind"] != "f3data" || side["go_f3_import"]["result"] != "accept" {
+        if side.kind != Kind::F3data || side.go_f3_import.result != GoResult::Accept {
             continue;
         }
         let bytes = std::fs::read(&file).unwrap();
@@ -420,13 +386,14 @@ fn crypto_verdict(bytes: &[u8], network: &str) -> Option<frc0108::Error> {
 fn crypto_level_agrees_with_go_f3_validate_on_fixtures() {
     let mut compared = 0;
     for (name, side, file) in fixtures() {
-        if side["kind"] != "f3data" {
+        if side.kind != Kind::F3data {
             continue;
         }
-        let network = side["network"].as_str().unwrap();
+        let network = side.network.as_str();
         let go = go_validate(&file, network);
+        let go_result: GoResult = serde_json::from_value(go["result"].clone()).unwrap();
         assert_eq!(
-            go["result"], side["go_f3_validation"]["result"],
+            go_result, side.go_f3_validation.result,
             "{name}: harness and sidecar"
         );
         let ours = crypto_verdict(&std::fs::read(&file).unwrap(), network);

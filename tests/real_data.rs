@@ -69,3 +69,40 @@ fn calibrationnet_initial_power_table_cid() {
         None,
     );
 }
+
+/// The networks the reference knows agree with the manifests Lotus ships (name, initial
+/// instance, bootstrap epoch, initial power table CID), and the tables in real-data hash to
+/// the CIDs the known networks hold snapshots to: a change to either shows up here.
+#[test]
+fn known_networks_agree_with_the_manifests() {
+    use frc0108::networks::{by_name, Network, KNOWN};
+    let manifest = |file: &str| {
+        let path = real_data(file).unwrap_or_else(|| panic!("{file} not found"));
+        Network::from_manifest_json(&std::fs::read(path).unwrap()).unwrap()
+    };
+    for (file, known) in [
+        ("f3manifest-filecoin.json", "filecoin"),
+        ("f3manifest-calibrationnet2.json", "calibrationnet2"),
+    ] {
+        let m = manifest(file);
+        assert_eq!(m.name, known, "{file}");
+        let k = by_name(&m.name).unwrap_or_else(|| panic!("{} is not known", m.name));
+        assert!(!k.retired);
+        assert_eq!(k.network(), m, "{file}");
+    }
+    for (table, known) in [
+        ("filecoin-initial-power-table.json", "filecoin"),
+        ("calibrationnet-initial-power-table.json", "calibrationnet"),
+    ] {
+        let k = by_name(known).unwrap();
+        assert_eq!(
+            k.network().initial_power_table,
+            Some(load(table).cid()),
+            "{table}"
+        );
+    }
+    assert!(by_name("calibrationnet").unwrap().retired);
+    assert_eq!(by_name("mainnet").unwrap().name, "filecoin");
+    assert_eq!(by_name("calibnet").unwrap().name, "calibrationnet2");
+    assert_eq!(KNOWN.len(), 3);
+}

@@ -18,7 +18,8 @@ import (
 	cbg "github.com/whyrusleeping/cbor-gen"
 )
 
-// fixtureNetwork is the GPBFT network name every fixture is signed for.
+// fixtureNetwork is the GPBFT network name the generated fixtures are signed
+// for (the real mainnet ones are signed for "filecoin").
 const fixtureNetwork = "frc0108-vectors"
 
 // pinnedGoF3Version is the go-f3 release this module pins in go.mod.
@@ -147,12 +148,12 @@ func importBytes(ctx context.Context, data []byte) error {
 
 // describe builds the sidecar for a fixture from what go-f3 (and our CAR
 // reader) say about its bytes.
-func describe(name, file string, data []byte, seed uint64, participants int, signatures string) (*sidecar, error) {
+func describe(name, file string, data []byte, seed uint64, participants int, signatures, network string) (*sidecar, error) {
 	ctx := context.Background()
 	sum := sha256.Sum256(data)
 	sc := &sidecar{
 		Name: name, File: file, Size: len(data), Sha256: hex.EncodeToString(sum[:]),
-		GoF3Version: goF3Version(), Network: fixtureNetwork, Seed: seed, Participants: participants,
+		GoF3Version: goF3Version(), Network: network, Seed: seed, Participants: participants,
 		Signatures: signatures, Kind: "f3data",
 	}
 	f3 := data
@@ -196,7 +197,7 @@ func describe(name, file string, data []byte, seed uint64, participants int, sig
 			}
 		}
 	}
-	sc.Validation = toOutcome(guard(func() error { return validateBytes(data, fixtureNetwork) }))
+	sc.Validation = toOutcome(guard(func() error { return validateBytes(data, gpbft.NetworkName(network)) }))
 	sc.Import = toOutcome(guard(func() error { return importBytes(ctx, data) }))
 	return sc, nil
 }
@@ -204,6 +205,8 @@ func describe(name, file string, data []byte, seed uint64, participants int, sig
 type genOutput struct {
 	dir   string
 	names []string
+	// networks maps a fixture to its network when that is not fixtureNetwork.
+	networks map[string]string
 }
 
 func (g *genOutput) write(name, ext string, data []byte, sc *sidecar) error {
@@ -224,9 +227,20 @@ func (g *genOutput) write(name, ext string, data []byte, sc *sidecar) error {
 }
 
 func (g *genOutput) fixture(name, ext string, data []byte, seed uint64, participants int, signatures string) (*sidecar, error) {
-	sc, err := describe(name, name+ext, data, seed, participants, signatures)
+	return g.fixtureOn(fixtureNetwork, name, ext, data, seed, participants, signatures)
+}
+
+// fixtureOn writes a fixture whose certificates are signed for network.
+func (g *genOutput) fixtureOn(network, name, ext string, data []byte, seed uint64, participants int, signatures string) (*sidecar, error) {
+	sc, err := describe(name, name+ext, data, seed, participants, signatures, network)
 	if err != nil {
 		return nil, err
+	}
+	if network != fixtureNetwork {
+		if g.networks == nil {
+			g.networks = map[string]string{}
+		}
+		g.networks[name] = network
 	}
 	return sc, g.write(name, ext, data, sc)
 }
@@ -239,8 +253,13 @@ type exported struct {
 	hdr   *certstore.SnapshotHeader
 }
 
-func generate(dir string, logf func(string, ...any)) error {
+// generate writes every fixture to dir; realData is the folder holding the
+// real mainnet power table and certificates.
+func generate(dir, realData string, logf func(string, ...any)) error {
 	ctx := context.Background()
+	if err := checkRealData(realData); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -279,12 +298,17 @@ func generate(dir string, logf func(string, ...any)) error {
 	if err := genCars(g, byName, logf); err != nil {
 		return err
 	}
+	if err := genRealData(g, realData, logf); err != nil {
+		return err
+	}
 
 	index := struct {
 		GoF3Version string   `json:"go_f3_version"`
 		Network     string   `json:"network"`
 		Fixtures    []string `json:"fixtures"`
-	}{goF3Version(), fixtureNetwork, g.names}
+		// The fixtures whose network is not Network.
+		FixtureNetworks map[string]string `json:"fixture_networks"`
+	}{goF3Version(), fixtureNetwork, g.names, g.networks}
 	js, err := json.MarshalIndent(index, "", "  ")
 	if err != nil {
 		return err
@@ -596,16 +620,20 @@ func nullECChain(c *certs.FinalityCertificate, b []byte) ([]byte, error) {
 }
 
 func runGen(args []string) int {
-	_, flags, err := parseArgs(args, map[string]bool{"out": true, "quiet": false})
+	_, flags, err := parseArgs(args, map[string]bool{"out": true, "quiet": false, "real-data": true})
 	if err != nil || flags["out"] == "" {
-		fmt.Fprintln(os.Stderr, "usage: gen --out DIR")
+		fmt.Fprintln(os.Stderr, "usage: gen --out DIR [--real-data DIR]")
 		return 2
+	}
+	realData := defaultRealDataDir
+	if d, ok := flags["real-data"]; ok {
+		realData = d
 	}
 	logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
 	if flags["quiet"] == "true" {
 		logf = func(string, ...any) {}
 	}
-	if err := generate(flags["out"], logf); err != nil {
+	if err := generate(flags["out"], realData, logf); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		return 1
 	}

@@ -21,13 +21,18 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == importChildCmd {
 		os.Exit(runImportChild(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == validateChildCmd {
+		validateChildHook = testValidateChildHook
+		os.Exit(runValidateChild(os.Args[2:]))
+	}
 	os.Exit(m.Run())
 }
 
 type indexFile struct {
-	GoF3Version string   `json:"go_f3_version"`
-	Network     string   `json:"network"`
-	Fixtures    []string `json:"fixtures"`
+	GoF3Version     string            `json:"go_f3_version"`
+	Network         string            `json:"network"`
+	Fixtures        []string          `json:"fixtures"`
+	FixtureNetworks map[string]string `json:"fixture_networks"`
 }
 
 func loadIndex(t *testing.T) indexFile {
@@ -79,7 +84,7 @@ func TestGenMatchesCommitted(t *testing.T) {
 		t.Skip("regenerating all fixtures takes a minute or two")
 	}
 	dir := t.TempDir()
-	if err := generate(dir, t.Logf); err != nil {
+	if err := generate(dir, defaultRealDataDir, t.Logf); err != nil {
 		t.Fatal(err)
 	}
 	got, want := listDir(t, dir), listDir(t, vectorsDir)
@@ -117,6 +122,13 @@ func TestIndexAndSidecars(t *testing.T) {
 		}
 		if sc.Kind == "f3data" && sc.F3Cid != f3Cid(data).String() {
 			t.Errorf("%s: f3_cid %v, bytes hash to %s", name, sc.F3Cid, f3Cid(data))
+		}
+		network, ok := idx.FixtureNetworks[name]
+		if !ok {
+			network = idx.Network
+		}
+		if sc.Network != network {
+			t.Errorf("%s: sidecar network %q, index says %q", name, sc.Network, network)
 		}
 	}
 }
@@ -166,12 +178,13 @@ func TestImportFixtures(t *testing.T) {
 
 func TestImportMustAccept(t *testing.T) {
 	for _, name := range []string{"tiny", "churn", "nullrounds", "checkpoint", "large", "first-instance-nonzero",
-		"car-v2-tiny", "car-v2-churn", "car-v2-no-f3", "car-v1", "car-v1-one-root", "carv2-wrapped-v2-tiny"} {
+		"car-v2-tiny", "car-v2-churn", "car-v2-no-f3", "car-v1", "car-v1-one-root", "carv2-wrapped-v2-tiny",
+		"mainnet-0-9", "car-v2-mainnet-0-9"} {
 		sc := loadSidecar(t, name)
 		if sc.Import.Result != "accept" {
 			t.Errorf("%s: import %+v", name, sc.Import)
 		}
-		if sc.Kind == "f3data" && sc.Validation.Result != "accept" {
+		if sc.F3Cid != nil && sc.Validation.Result != "accept" {
 			t.Errorf("%s: validation %+v", name, sc.Validation)
 		}
 	}
@@ -259,7 +272,9 @@ func TestValidateSmallFixtures(t *testing.T) {
 			continue
 		}
 		sc := loadSidecar(t, name)
-		got := toOutcome(guard(func() error { return validateFile(filepath.Join(vectorsDir, sc.File), fixtureNetwork) }))
+		got := toOutcome(guard(func() error {
+			return validateFile(filepath.Join(vectorsDir, sc.File), gpbft.NetworkName(sc.Network))
+		}))
 		if got != sc.Validation {
 			t.Errorf("%s: validation %+v, sidecar says %+v", name, got, sc.Validation)
 		}

@@ -11,7 +11,8 @@ import (
 const usage = `usage: f3harness <command> [args]
 
 commands:
-  gen --out DIR                      write the deterministic fixtures to DIR
+  gen --out DIR [--real-data DIR]    write the deterministic fixtures to DIR; the real mainnet
+                                     data comes from --real-data (default ../../../shared/real-data)
   gen-scale --out FILE [--participants N] [--instances M] [--seed S]
                                      write a large mainnet-shaped F3 snapshot
   import FILE [--manifest FILE] [--reopen]
@@ -19,6 +20,14 @@ commands:
                                      --reopen then opens the imported store as a node would
   import-batch FILE [FILE ...]       import for each file, one JSON line each (with "file")
   validate FILE [--network NAME]     go-f3's ValidateFinalityCertificates over the chain
+  validate-batch [--network NAME] FILE [FILE ...]
+                                     validate for each file, one JSON line each (with "file")
+  assemble --initial-power-table PT.json --certificates CERTS.json [--first-instance N] [--car] --out FILE
+                                     F3 data from a JSON power table and F3GetCertificate JSON
+                                     (array or NDJSON), via go-f3's certstore and its export;
+                                     --car wraps it in a v2 snapshot CAR
+  dump FILE                          the snapshot header, then each certificate, one JSON line
+                                     each (go-f3's types through encoding/json)
   bench FILE [--validate] [--network NAME]
                                      decode/import (and validation) throughput
 `
@@ -45,6 +54,14 @@ func run(cmd string, args []string) int {
 		return runImportChild(args)
 	case "validate":
 		return runValidate(args)
+	case "validate-batch":
+		return runValidateBatch(args)
+	case validateChildCmd:
+		return runValidateChild(args)
+	case "assemble":
+		return runAssemble(args)
+	case "dump":
+		return runDump(args)
 	case "bench":
 		return runBench(args)
 	case "help", "-h", "--help":

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"os"
-
 	"github.com/filecoin-project/go-f3/gpbft"
 )
 
 func validateFile(path string, network gpbft.NetworkName) error {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path)
 	if err != nil {
 		return err
 	}

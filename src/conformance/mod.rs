@@ -4,13 +4,26 @@
 //!
 //! Modelled on Project Wycheproof: `acceptable` marks inputs where either outcome is allowed
 //! (the spec is silent and go-f3 is lenient); `flags` name the rule concerned, so a runner can
-//! skip a class it does not implement (e.g. `Signature` without BLS verification).
+//! skip a class it does not implement (e.g. `Signature` without BLS verification), and the
+//! manifest's `notes` say what each flag means ([`notes`]).
 
+pub mod error;
 pub mod generate;
 pub mod node;
+pub mod notes;
 pub mod run;
+pub mod sidecar;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+pub use error::{Error, Result};
+pub use notes::{BugType, Flag, Note};
+
+use crate::report::Analysis;
+use crate::validate::Level;
 
 /// Schema identifier written into the manifest.
 pub const MANIFEST_FORMAT: &str = "frc0108-vectors/1";
@@ -27,6 +40,16 @@ pub enum Expected {
     Acceptable,
 }
 
+/// What a case file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A bare F3 data stream, as go-f3's `ExportSnapshot` writes it.
+    F3data,
+    /// A Filecoin snapshot CAR (possibly CARv2-wrapped or zstd-compressed).
+    Car,
+}
+
 /// Facts a reader must find in a valid case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Facts {
@@ -40,6 +63,32 @@ pub struct Facts {
     pub certificates: u64,
     /// Power table CID after the last certificate's delta.
     pub final_power_table_cid: Option<String>,
+}
+
+impl Facts {
+    /// The facts the reference found in a valid input.
+    pub fn of(a: &Analysis) -> Facts {
+        let f3 = a.f3.as_ref();
+        Facts {
+            format: a.format.map(|f| f.name().to_string()).unwrap_or_default(),
+            f3_cid: f3.and_then(|f| f.cid).map(|c| c.to_string()),
+            header: f3.and_then(|f| {
+                let h = f.header.as_ref()?;
+                Some(HeaderFacts {
+                    version: h.version,
+                    first_instance: h.first_instance,
+                    latest_instance: h.latest_instance,
+                    initial_power_table_cid: f.initial_power_table_cid?.to_string(),
+                    initial_power_table_entries: h.initial_power_table.0.len() as u64,
+                })
+            }),
+            certificates: f3.map_or(0, |f| f.certificates),
+            final_power_table_cid: f3
+                .and_then(|f| f.summary.as_ref())
+                .and_then(|s| s.final_power_table)
+                .map(|c| c.to_string()),
+        }
+    }
 }
 
 /// Header facts.
@@ -66,20 +115,20 @@ pub struct Case {
     pub file: String,
     /// SHA-256 of the file, hex.
     pub sha256: String,
-    /// `f3data` or `car`.
-    pub kind: String,
+    /// What the file holds.
+    pub kind: Kind,
     /// One line on what the case is.
     pub description: String,
     /// What a conforming reader does with it.
     pub result: Expected,
     /// The code the strict reference reader gives (`null` for valid cases).
     pub error: Option<String>,
-    /// The shallowest `check --level` that finds the error (`crypto` needs signatures).
-    pub level: String,
+    /// The shallowest `check --level` that finds the error (`crypto` for valid cases).
+    pub level: Level,
     /// The network name the certificates are signed for, for signature checking.
     pub network: String,
     /// Rule classes concerned.
-    pub flags: Vec<String>,
+    pub flags: Vec<Flag>,
     /// For valid cases, what must be found.
     pub expected: Option<Facts>,
 }
@@ -91,62 +140,12 @@ pub struct Manifest {
     pub format: String,
     /// Version of go-f3 that wrote the base fixtures.
     pub go_f3_version: String,
+    /// What each flag means (absent from corpora written before notes existed).
+    #[serde(default)]
+    pub notes: BTreeMap<Flag, Note>,
     /// The cases, sorted by id.
     pub cases: Vec<Case>,
 }
-
-/// A flag and what it means, for vectors/README.md.
-pub const FLAGS: &[(&str, &str)] = &[
-    ("LengthPrefix", "the uvarint length prefix of a block"),
-    (
-        "Cbor",
-        "the CBOR encoding of a block (major types, lengths, minimal forms)",
-    ),
-    (
-        "Cid",
-        "a CID inside a block (tag 42, prefix, version, codec, hash)",
-    ),
-    ("BigInt", "the Filecoin big integer encoding"),
-    ("Bitfield", "the RLE+ signer bitfield"),
-    (
-        "SizeLimit",
-        "one of go-f3's size limits (array lengths, byte-string maxlen)",
-    ),
-    ("Sequence", "the certificate sequence against the header"),
-    ("Header", "the F3 snapshot header"),
-    ("PowerTable", "the header's initial power table"),
-    (
-        "PowerDelta",
-        "a power table delta, as go-f3's ApplyPowerTableDiffs judges it",
-    ),
-    (
-        "PowerTableCid",
-        "SupplementalData.PowerTable against the computed table",
-    ),
-    (
-        "Checkpoint",
-        "a rule go-f3's import checks only at its power-table checkpoints",
-    ),
-    ("EcChain", "a certificate's ECChain"),
-    (
-        "Signature",
-        "needs BLS signature verification to judge (skip without it)",
-    ),
-    ("Car", "the CAR container or the v2 snapshot layout"),
-    ("Zstd", "zstd-compressed input"),
-    (
-        "GoF3Lenient",
-        "go-f3 accepts this on import; the spec or canonical encoding rules it out",
-    ),
-    (
-        "GoF3Crash",
-        "go-f3's import (or Lotus's snapshot import around it) crashes on this input",
-    ),
-    (
-        "GoF3Allocates",
-        "go-f3 allocates the declared block length before reading a byte of it",
-    ),
-];
 
 /// Codes of rules the strict reader enforces that go-f3 enforces nowhere, neither on import
 /// nor in `ValidateFinalityCertificates` (see vectors/COMPATIBILITY.md).
@@ -174,3 +173,11 @@ pub const GO_F3_IMPORT_ONLY_LENIENT: &[&str] = &[
     "chain-empty-key",
     "block-truncated",
 ];
+
+/// The SHA-256 of `bytes` in lowercase hex, as the manifest records case files.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

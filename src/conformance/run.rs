@@ -10,11 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sha2::Digest;
-
-use super::generate::facts_of;
-use super::{Case, Expected, Manifest};
-use crate::error::{Error, ErrorKind, Result};
+use super::error::{read, read_json, Error, Result};
+use super::{sha256_hex, Case, Expected, Facts, Flag, Manifest};
 use crate::report::analyze;
 use crate::validate::{Level, Options};
 
@@ -55,20 +52,19 @@ pub struct CaseResult {
     pub seconds: f64,
 }
 
-/// Reads `dir/manifest.json`.
+/// Reads `dir/manifest.json`. A case whose kind, level or flags are not ones this version
+/// knows is an error here, never a guess later.
 pub fn load_manifest(dir: &Path) -> Result<Manifest> {
-    let bytes = std::fs::read(dir.join("manifest.json"))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::new(ErrorKind::Io(format!("manifest.json: {e}"))))
+    read_json(dir.join("manifest.json"))
 }
 
 /// The reference reader on one case: strict, at the case's level (the deepest for valid cases;
 /// for the others, the level whose first error the case names, since a deeper level may meet
 /// another error first, e.g. a signature over the altered bytes).
-fn reference(case: &Case, bytes: &[u8]) -> (Outcome, Option<super::Facts>) {
+fn reference(case: &Case, bytes: &[u8]) -> (Outcome, Option<Facts>) {
     let level = match case.result {
         Expected::Valid => Level::Crypto,
-        _ => Level::from_name(&case.level).unwrap_or(Level::Crypto),
+        _ => case.level,
     };
     let opts = Options {
         level,
@@ -77,7 +73,7 @@ fn reference(case: &Case, bytes: &[u8]) -> (Outcome, Option<super::Facts>) {
     };
     let a = analyze(bytes, Some(opts), &mut |_| {});
     match &a.error {
-        None => (Outcome::Accept, Some(facts_of(&a))),
+        None => (Outcome::Accept, Some(Facts::of(&a))),
         Some(e) => (Outcome::Reject(e.code().to_string()), None),
     }
 }
@@ -156,7 +152,7 @@ pub struct RunOptions {
     /// Adapter command template, or `None` for the reference in-process.
     pub adapter: Option<String>,
     /// Cases with any of these flags are skipped.
-    pub skip_flags: Vec<String>,
+    pub skip_flags: Vec<Flag>,
     /// Per-case time limit for an adapter.
     pub timeout: Option<Duration>,
 }
@@ -177,16 +173,13 @@ pub fn run(opts: &RunOptions) -> Result<Vec<CaseResult>> {
             continue;
         }
         let path = opts.dir.join(&case.file);
-        let bytes = std::fs::read(&path)?;
-        let sha: String = sha2::Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if sha != case.sha256 {
-            return Err(Error::new(ErrorKind::Io(format!(
-                "{}: sha256 {sha} does not match the manifest; the corpus is damaged",
-                case.file
-            ))));
+        let bytes = read(path.clone())?;
+        let sha256 = sha256_hex(&bytes);
+        if sha256 != case.sha256 {
+            return Err(Error::Damaged {
+                file: case.file,
+                sha256,
+            });
         }
         let (outcome, facts) = match &opts.adapter {
             None => reference(&case, &bytes),
@@ -214,7 +207,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<CaseResult>> {
 
 /// Judges an outcome. The reference (`strict`) must also give the exact error code and, for
 /// valid cases, the expected facts.
-fn judge(case: &Case, outcome: &Outcome, strict: bool, facts: Option<&super::Facts>) -> Verdict {
+fn judge(case: &Case, outcome: &Outcome, strict: bool, facts: Option<&Facts>) -> Verdict {
     match (case.result, outcome) {
         (_, Outcome::Crash(why)) => Verdict::Fail(format!("crash: {why}")),
         (Expected::Valid, Outcome::Accept) => match (strict, facts, &case.expected) {
@@ -462,5 +455,44 @@ fn operator_note(case: &Case, what: &str) -> String {
         format!("{}.", case.description)
     } else {
         note.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A manifest whose first case has `field` set to `value`, written to a fresh folder.
+    fn manifest_with(field: &str, value: &str) -> tempfile::TempDir {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+        m["cases"][0][field] = value.into();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("manifest.json"), m.to_string()).unwrap();
+        dir
+    }
+
+    /// An unknown level is an error when the manifest is loaded, not a run at another level.
+    #[test]
+    fn unknown_level_is_a_load_error() {
+        let dir = manifest_with("level", "deepest");
+        let err = load_manifest(dir.path()).unwrap_err();
+        assert!(matches!(err, Error::Json { .. }), "{err}");
+        assert!(err.to_string().contains("deepest"), "{err}");
+        assert!(run(&RunOptions {
+            dir: dir.path().into(),
+            ..RunOptions::default()
+        })
+        .is_err());
+    }
+
+    /// So is an unknown kind, and the committed manifest loads.
+    #[test]
+    fn unknown_kind_is_a_load_error() {
+        let dir = manifest_with("kind", "tarball");
+        assert!(matches!(load_manifest(dir.path()), Err(Error::Json { .. })));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+        assert!(load_manifest(&root).is_ok_and(|m| m.cases.len() >= 80));
     }
 }

@@ -5,6 +5,7 @@ use cid::Cid;
 use serde_json::{json, Map, Value};
 
 use super::{Analysis, Format};
+use crate::chain::consistency::{key_string, Consistency, TipsetRef};
 use crate::error::Error;
 use crate::validate::Level;
 
@@ -102,7 +103,31 @@ impl Analysis {
             "f3": self.f3_json(),
             "final_power_table": cid_json(&final_pt),
             "power_tables_hashed": {"tables": hashed.tables, "bytes": hashed.bytes},
+            "consistency": self.consistency.as_ref().map_or(Value::Null, consistency_json),
             "errors": self.error.iter().map(error_json).collect::<Vec<_>>(),
         })
     }
+}
+
+fn tipset_json(t: &TipsetRef) -> Value {
+    let key = match t.cids() {
+        Some(cids) => json!(cids.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+        None => json!(key_string(&t.key)),
+    };
+    json!({"epoch": t.epoch, "key": key})
+}
+
+/// The `consistency` object of `check --json`: `checked`, and either `skipped` (why not) or
+/// what was found (`finalized`, `head`, `headers_kept`, `tipsets_walked`).
+fn consistency_json(c: &Consistency) -> Value {
+    if !c.checked {
+        return json!({"checked": false, "skipped": c.skipped});
+    }
+    json!({
+        "checked": true,
+        "finalized": c.finalized.as_ref().map_or(Value::Null, tipset_json),
+        "head": c.head.as_ref().map_or(Value::Null, tipset_json),
+        "headers_kept": c.headers_kept,
+        "tipsets_walked": c.tipsets_walked,
+    })
 }

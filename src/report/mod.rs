@@ -2,9 +2,10 @@
 //! decodes, optionally validates, and records what it learned, so that `inspect` and `check`
 //! can report on a failure everything read before it.
 //!
-//! With the `json` feature, [`json`] renders an [`Analysis`] as the JSON objects `inspect` and
-//! `check` print.
+//! With the `json` feature, the `json` module renders an [`Analysis`] as the JSON objects
+//! `inspect` and `check` print.
 
+use std::cell::RefCell;
 use std::io::{self, Cursor, Read};
 
 #[cfg(feature = "json")]
@@ -12,10 +13,11 @@ pub mod json;
 
 use cid::Cid;
 
+use crate::chain::consistency::{Checker, Consistency, TipsetRef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::f3data::F3DataReader;
-use crate::snapshot::{read_car_snapshot, CarInfo, SnapshotVersion};
-use crate::types::F3SnapshotHeader;
+use crate::snapshot::{read_car_snapshot_with, CarInfo, ChainVisitor, SnapshotVersion};
+use crate::types::{F3SnapshotHeader, TipSet};
 use crate::validate::{Level, Options, Summary, Validator};
 
 /// The largest zstd window accepted, as a power of two: 2^27 (128 MiB), zstd's own default
@@ -107,6 +109,8 @@ pub struct F3Info {
     pub cid: Option<Cid>,
     /// Validation summary, when validation completed.
     pub summary: Option<Summary>,
+    /// The head of the last certificate's ECChain: the last tipset the F3 data finalizes.
+    pub finalized: Option<crate::types::TipSet>,
 }
 
 /// Everything one pass learned.
@@ -122,6 +126,9 @@ pub struct Analysis {
     pub f3: Option<F3Info>,
     /// The validation level, when validating.
     pub level: Option<Level>,
+    /// The check of the F3 data against the chain (levels `chain` and `crypto`), once reached:
+    /// what it found, or why it was skipped.
+    pub consistency: Option<Consistency>,
     /// The first error, if any.
     pub error: Option<Error>,
 }
@@ -156,6 +163,29 @@ fn sniff(head: &[u8]) -> bool {
             .is_some_and(|b| b >> 5 == crate::cbor::major::MAP),
         _ => false,
     }
+}
+
+/// `input` decompressed as a stream when it is zstd (by its first bytes, as [`analyze`]
+/// decides), with the window limit of `limits`, and which compression it was.
+pub fn decompressed<'a, R: Read + 'a>(
+    input: R,
+    limits: Limits,
+) -> Result<(Compression, Box<dyn Read + 'a>)> {
+    let (head, input) = peek(input, 4)?;
+    if !is_zstd(&head) {
+        return Ok((Compression::None, Box::new(input)));
+    }
+    let mut d = zstd::stream::read::Decoder::new(input)
+        .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
+    d.window_log_max(limits.zstd_window_log_max)
+        .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
+    Ok((Compression::Zstd, Box::new(d)))
+}
+
+/// Whether decompressed input that starts with `head` (at least 11 bytes when there are) is a
+/// CAR; anything else is read as F3 data.
+pub fn is_car(head: &[u8]) -> bool {
+    sniff(head)
 }
 
 /// Counts bytes and reports progress every `every` bytes.
@@ -207,6 +237,7 @@ pub fn analyze_limited<R: Read>(
         car: None,
         f3: None,
         level: opts.as_ref().map(|o| o.level),
+        consistency: None,
         error: None,
     };
     let source_failed = std::cell::Cell::new(false);
@@ -289,23 +320,37 @@ fn run<R: Read>(
         certificates: &certs,
     };
     let (head, input) = peek(counted, crate::car::CARV2_PRAGMA.len() as u64)?;
+    let consistent = opts.as_ref().is_some_and(|o| o.level >= Level::Chain);
     if !sniff(&head) {
         a.format = Some(Format::F3Data);
         let mut info = F3Info::default();
         let r = read_f3(input, 0, opts, &mut info, &certs);
         a.f3 = Some(info);
+        if consistent && r.is_ok() {
+            a.consistency = Some(Consistency::skipped(
+                "F3 data alone: there is no chain to check it against",
+            ));
+        }
         return r.map(drop);
     }
     let mut car = CarInfo::default();
     let mut f3 = None;
+    let finalized = RefCell::new(None);
+    let mut chain = SnapshotConsistency {
+        active: consistent,
+        finalized: &finalized,
+        checker: None,
+        skipped: None,
+    };
     let r = {
         let mut on_f3 = |r: &mut dyn Read, base: u64| -> Result<Cid> {
             let mut info = F3Info::default();
             let res = read_f3(r, base, opts.clone(), &mut info, &certs);
+            finalized.replace(info.finalized.clone());
             f3 = Some(info);
             res
         };
-        read_car_snapshot(input, &mut car, &mut on_f3)
+        read_car_snapshot_with(input, &mut car, &mut on_f3, &mut chain)
     };
     a.format = car.version.map(|v| match v {
         SnapshotVersion::V1 => Format::CarV1Snapshot,
@@ -313,7 +358,64 @@ fn run<R: Read>(
     });
     a.car = Some(car);
     a.f3 = f3;
-    r
+    r?;
+    match (chain.checker.as_mut(), chain.skipped) {
+        (Some(checker), _) => {
+            let r = checker.finish();
+            a.consistency = Some(checker.summary());
+            r
+        }
+        (None, Some(why)) => {
+            a.consistency = Some(Consistency::skipped(why));
+            Ok(())
+        }
+        (None, None) => Ok(()),
+    }
+}
+
+/// The consistency check of a CAR snapshot at levels `chain` and `crypto`: starts once the
+/// F3 block has been read (its last finalized tipset is in `finalized`), or notes why not.
+struct SnapshotConsistency<'a> {
+    active: bool,
+    finalized: &'a RefCell<Option<TipSet>>,
+    checker: Option<Checker>,
+    skipped: Option<&'static str>,
+}
+
+impl ChainVisitor for SnapshotConsistency<'_> {
+    fn start(&mut self, version: SnapshotVersion, head: &[Cid]) {
+        if !self.active {
+            return;
+        }
+        let finalized = self.finalized.borrow().clone();
+        match (version, finalized) {
+            (SnapshotVersion::V1, _) => {
+                self.skipped = Some("a v1 snapshot carries no F3 data to check against its chain")
+            }
+            (SnapshotVersion::V2, None) => {
+                self.skipped = Some("F3Data is null: no F3 data to check against the chain")
+            }
+            (SnapshotVersion::V2, Some(t)) => {
+                let mut c = Checker::new(TipsetRef {
+                    epoch: t.epoch,
+                    key: t.key,
+                });
+                c.set_head(head);
+                self.checker = Some(c);
+            }
+        }
+    }
+
+    fn wants(&self, cid: &Cid, len: u64) -> bool {
+        self.checker.as_ref().is_some_and(|c| c.wants(cid, len))
+    }
+
+    fn block(&mut self, cid: &Cid, data: &[u8], offset: u64) -> Result<()> {
+        match self.checker.as_mut() {
+            Some(c) => c.block(cid, data, offset),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Reads and (with `opts`) validates one F3 data stream; returns its CID.
@@ -336,6 +438,7 @@ fn read_f3<R: Read>(
             return Err(e);
         }
     };
+    let mut last_head = Vec::new();
     let result = (|| -> Result<Cid> {
         let header = reader.header();
         info.initial_power_table_cid = Some(header.value.initial_power_table.cid());
@@ -352,6 +455,12 @@ fn read_f3<R: Read>(
                 block.map_err(|e| e.in_instance(first.saturating_add(info.certificates)))?;
             info.certificates += 1;
             certs.set(certs.get() + 1);
+            // The last head, kept as its encoding (no allocation a certificate), is the
+            // finalized tipset once reading stops.
+            if let Some(h) = block.value.head_encoding() {
+                last_head.clear();
+                last_head.extend_from_slice(h);
+            }
             if let Some(v) = validator.as_mut() {
                 v.certificate_view(&block).map_err(|e| e.shifted(base))?;
             }
@@ -366,6 +475,9 @@ fn read_f3<R: Read>(
     })();
     // The reader reads ahead: what it consumed is what the blocks took.
     info.bytes = reader.bytes_read();
+    if !last_head.is_empty() {
+        info.finalized = <TipSet as crate::types::Cbor>::from_cbor(&last_head).ok();
+    }
     let cid = result?;
     info.cid = Some(cid);
     Ok(cid)

@@ -38,6 +38,8 @@ pub const CHAIN_MAX_LEN: u64 = 128;
 
 /// How deep to validate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Level {
     /// Bytes, header, per-certificate structure and the certificate sequence.
     Structure,

@@ -6,8 +6,10 @@
 
 mod check;
 mod input;
+mod options;
 mod synth;
 mod vectors;
+mod write;
 
 use std::fmt;
 use std::path::Path;
@@ -40,6 +42,15 @@ enum Command {
     /// Write a synthetic snapshot from a seed: valid at the `chain` level; with --sign-for,
     /// signed with real BLS keys and valid at the `crypto` level too.
     Synth(synth::SynthArgs),
+    /// Print the F3 data's header and certificates as JSON lines, as Lotus's RPC shows them.
+    Dump(write::DumpArgs),
+    /// Build F3 data (or a v2 CAR) from a JSON power table and JSON certificates, byte for
+    /// byte as go-f3's certstore exports them.
+    Assemble(write::AssembleArgs),
+    /// Join a v1 chain snapshot and F3 data into a v2 snapshot (Lotus's layout).
+    Merge(write::MergeArgs),
+    /// Take the F3 data, and with --v1 the chain as a v1 snapshot, out of a v2 snapshot.
+    Extract(write::ExtractArgs),
 }
 
 /// How a command that ran to its end came out.
@@ -75,6 +86,10 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Check(args) => check::check(args),
         Command::Vectors { command } => vectors::run(command),
         Command::Synth(args) => synth::run(args),
+        Command::Dump(args) => write::dump(args),
+        Command::Assemble(args) => write::assemble(args),
+        Command::Merge(args) => write::merge(args),
+        Command::Extract(args) => write::extract(args),
     }
 }
 

@@ -4,7 +4,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use frc0108::synth::{build, Params};
+use frc0108::chain::build::{empty_block, ChainBuilder, Style};
+use frc0108::synth::{build_finalizing, Params};
 
 use crate::{refuse_existing, Failure, Outcome};
 
@@ -34,6 +35,11 @@ pub struct SynthArgs {
     /// Use real BLS keys and sign every certificate for this network, as go-f3 signs.
     #[arg(long)]
     sign_for: Option<String>,
+    /// With --car: a chain of Lotus block headers over this many epochs (about 950 bytes a
+    /// header, one to three a tipset, some null rounds) instead of one stand-in block; the
+    /// certificates finalize its tipsets up to two below the head.
+    #[arg(long, requires = "car", value_parser = clap::value_parser!(u64).range(3..))]
+    chain_epochs: Option<u64>,
 }
 
 pub fn run(args: SynthArgs) -> Result<Outcome, Failure> {
@@ -47,14 +53,38 @@ pub fn run(args: SynthArgs) -> Result<Outcome, Failure> {
         ..Default::default()
     };
     refuse_existing(&args.out)?;
-    let (header, certs) = build(&params);
+    let chain = args
+        .chain_epochs
+        .map(|n| ChainBuilder::synthetic(params.seed, Style::Realistic, n));
+    let finalized: Vec<(i64, Vec<u8>)> = chain.as_ref().map_or_else(Vec::new, |c| {
+        // Two tipsets a certificate, the last two tipsets left unfinalized.
+        let ts = c.tipsets();
+        let end = ts.len().saturating_sub(2).max(1);
+        let start = end.saturating_sub(2 * params.instances.max(1) as usize + 1);
+        ts.get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|t| (t.epoch, t.key()))
+            .collect()
+    });
+    let (header, certs) = build_finalizing(&params, &finalized);
     let (f3, f3_cid) = frc0108::f3data::encode(&header, &certs);
     let write_err = |e: &dyn std::fmt::Display| {
         Failure::with(format!("cannot write {}", args.out.display()), e)
     };
     let file = File::create_new(&args.out).map_err(|e| write_err(&e))?;
     let mut file = BufWriter::new(file);
-    if args.car {
+    if let Some(chain) = &chain {
+        let empty = empty_block();
+        let head = chain.tipsets().last().map(|t| t.cids()).unwrap_or_default();
+        frc0108::snapshot::write_v2_snapshot_from(
+            &mut file,
+            &head,
+            Some((&f3_cid, &f3)),
+            chain.export_blocks(&empty),
+        )
+        .map_err(|e| write_err(&e))?;
+    } else if args.car {
         let (head, block) = frc0108::snapshot::placeholder_block(&params.seed.to_be_bytes());
         frc0108::snapshot::write_v2_snapshot(
             &mut file,

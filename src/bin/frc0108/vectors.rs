@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use frc0108::conformance::notes::Flag;
 use frc0108::conformance::{generate, run};
 
 use crate::{Failure, Outcome};
@@ -27,8 +29,8 @@ pub enum VectorsCommand {
         #[arg(long)]
         adapter: Option<String>,
         /// Skip cases with this flag (repeatable), e.g. Signature.
-        #[arg(long = "skip-flag")]
-        skip_flags: Vec<String>,
+        #[arg(long = "skip-flag", value_parser = flag_parser())]
+        skip_flags: Vec<Flag>,
         /// Write JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -107,4 +109,14 @@ pub fn run(cmd: VectorsCommand) -> Result<Outcome, Failure> {
             Ok(Outcome::Success)
         }
     }
+}
+
+/// `--skip-flag` takes the corpus's flag names; any other is a usage error.
+fn flag_parser() -> impl TypedValueParser<Value = Flag> {
+    PossibleValuesParser::new(Flag::ALL.map(Flag::name)).map(|s| {
+        Flag::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .unwrap_or(Flag::Signature)
+    })
 }
