@@ -7,8 +7,8 @@
 //! this over the corpus and over mutations. After that walk the lazy accessors cannot meet a
 //! broken encoding: they decode again what was checked.
 //!
-//! The streaming reader hands out views with [`F3DataReader::next_view`]
-//! (crate::f3data::F3DataReader::next_view), and the validator takes them
+//! The streaming reader hands out views with
+//! [`F3DataReader::next_view`](crate::f3data::F3DataReader::next_view), and the validator takes them
 //! ([`Validator::certificate_view`](crate::validate::Validator::certificate_view)).
 
 mod fast;
