@@ -198,7 +198,12 @@ impl<K: Ord + Clone> Order<K> {
     pub(crate) fn push_last(&mut self, key: K, encoding: &[u8]) {
         let full = self.leaves.last().is_none_or(|l| l.keys.len() >= FILL);
         if full {
-            self.leaves.push(Arc::new(Leaf::new()));
+            // Sized for a full leaf (entries are about 64 bytes), so filling it allocates once.
+            self.leaves.push(Arc::new(Leaf {
+                keys: Vec::with_capacity(FILL),
+                ends: Vec::with_capacity(FILL),
+                bytes: Vec::with_capacity(FILL * encoding.len()),
+            }));
         }
         if let Some(leaf) = self.leaves.last_mut() {
             let leaf = Arc::make_mut(leaf);
