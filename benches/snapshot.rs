@@ -1,4 +1,5 @@
-//! Throughput of the reference reader on go-f3-produced fixtures: decode only, decode and F3 CID,
+//! Throughput of the reference reader on go-f3-produced fixtures: decode only (owned
+//! certificates, and in place as views), decode and F3 CID,
 //! `check` at each level, and encode. Bytes per second is the reported throughput; divide the
 //! file's certificate count by the time per iteration for certificates per second.
 //!
@@ -33,6 +34,18 @@ fn decode(bytes: &[u8]) -> usize {
     F3DataReader::new(bytes).map_or(0, |r| r.filter(Result::is_ok).count())
 }
 
+/// Every certificate read in place ([`F3DataReader::next_view`]), checked as strictly.
+fn decode_views(bytes: &[u8]) -> usize {
+    let Ok(mut r) = F3DataReader::new(bytes) else {
+        return 0;
+    };
+    let mut n = 0;
+    while let Some(Ok(_)) = r.next_view() {
+        n += 1;
+    }
+    n
+}
+
 fn bench(c: &mut Criterion) {
     for (name, bytes, signed) in inputs() {
         let mut g = c.benchmark_group(name.as_str());
@@ -40,6 +53,7 @@ fn bench(c: &mut Criterion) {
         g.sample_size(10);
         g.measurement_time(Duration::from_secs(4));
         g.bench_function("decode", |b| b.iter(|| decode(&bytes)));
+        g.bench_function("decode-view", |b| b.iter(|| decode_views(&bytes)));
         g.bench_function("decode+cid", |b| {
             b.iter(|| {
                 let mut r = F3DataReader::new(&bytes[..]).expect("header");

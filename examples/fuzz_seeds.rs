@@ -23,7 +23,8 @@ fn main() {
         for t in frc0108::fuzzing::TARGETS {
             let dir = out.join(t);
             std::fs::create_dir_all(&dir).unwrap();
-            if *t != "certificate" && *t != "header" && data.len() <= 1 << 20 {
+            let block_target = matches!(*t, "certificate" | "header" | "certificate_view");
+            if !block_target && data.len() <= 1 << 20 {
                 std::fs::write(dir.join(format!("file-{i}")), &data).unwrap();
                 n += 1;
             }
@@ -33,9 +34,12 @@ fn main() {
             .enumerate()
             .take(64)
         {
-            let dir = out.join(kind);
-            std::fs::write(dir.join(format!("block-{i}-{j}")), block).unwrap();
-            n += 1;
+            // A certificate block seeds the view's differential target as well.
+            let also = (kind == "certificate").then_some("certificate_view");
+            for t in std::iter::once(kind).chain(also) {
+                std::fs::write(out.join(t).join(format!("block-{i}-{j}")), &block).unwrap();
+                n += 1;
+            }
         }
     }
     eprintln!(

@@ -83,6 +83,7 @@ impl<'a> Decoder<'a> {
         Ok(b)
     }
 
+    #[inline]
     fn take(&mut self, n: u64, at: usize) -> Result<&'a [u8]> {
         let end = usize::try_from(n)
             .ok()
@@ -99,13 +100,50 @@ impl<'a> Decoder<'a> {
         <[u8; N]>::try_from(slice).map_err(|_| self.err(ErrorKind::CborTruncated, at))
     }
 
+    /// The bytes not yet read.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    /// The bytes from `start` to the current position: the encoding of what was read since.
+    pub fn since(&self, start: usize) -> &'a [u8] {
+        self.buf.get(start..self.pos).unwrap_or_default()
+    }
+
+    /// Skips `n` bytes already known to be there (at most [`Decoder::remaining`]'s length).
+    pub fn skip(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.buf.len());
+    }
+
     /// The next byte without consuming it.
     pub fn peek(&self) -> Option<u8> {
         self.buf.get(self.pos).copied()
     }
 
     /// Reads an item header: its major type and argument, enforcing the shortest form.
+    #[inline]
     pub fn header(&mut self) -> Result<(u8, u64)> {
+        // The common forms first: the argument in the initial byte, or in one byte after it.
+        let at = self.pos;
+        if let Some(&initial) = self.buf.get(at) {
+            let (major, info) = (initial >> 5, initial & 0x1f);
+            if info < 24 {
+                self.pos = at + 1;
+                return Ok((major, u64::from(info)));
+            }
+            if let (24, Some(&v)) = (info, self.buf.get(at + 1)) {
+                if v >= 24 {
+                    self.pos = at + 2;
+                    return Ok((major, u64::from(v)));
+                }
+            }
+        }
+        self.header_slow()
+    }
+
+    /// [`Decoder::header`] for every form, with its errors.
+    #[inline(never)]
+    fn header_slow(&mut self) -> Result<(u8, u64)> {
         let at = self.pos;
         let initial = self.byte()?;
         let major = initial >> 5;
@@ -148,6 +186,7 @@ impl<'a> Decoder<'a> {
         Ok((major, value))
     }
 
+    #[inline]
     fn expect_major(&mut self, want: u8, expected: &'static str) -> Result<u64> {
         let at = self.pos;
         let (major, value) = self.header()?;
@@ -164,11 +203,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// An unsigned integer (major type 0).
+    #[inline]
     pub fn u64(&mut self) -> Result<u64> {
         self.expect_major(major::UINT, "unsigned integer")
     }
 
     /// A signed 64-bit integer (major type 0 or 1), as cbor-gen writes `int64`.
+    #[inline]
     pub fn i64(&mut self) -> Result<i64> {
         let at = self.pos;
         let (major, value) = self.header()?;
@@ -190,6 +231,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// An array header with at most `max` elements; returns the length.
+    #[inline]
     pub fn array(&mut self, max: u64) -> Result<u64> {
         let at = self.pos;
         let len = self.expect_major(major::ARRAY, "array")?;
@@ -200,6 +242,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// The header of a tuple struct of exactly `fields` fields.
+    #[inline]
     pub fn tuple(&mut self, what: &'static str, fields: u64) -> Result<()> {
         let at = self.pos;
         let found = self.expect_major(major::ARRAY, "array")?;
@@ -227,6 +270,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// A byte string of at most `max` bytes.
+    #[inline]
     pub fn bytes(&mut self, max: u64) -> Result<&'a [u8]> {
         let at = self.pos;
         let len = self.expect_major(major::BYTES, "byte string")?;
@@ -238,6 +282,12 @@ impl<'a> Decoder<'a> {
 
     /// A byte string of exactly `N` bytes.
     pub fn bytes_fixed<const N: usize>(&mut self) -> Result<[u8; N]> {
+        self.bytes_fixed_ref().copied()
+    }
+
+    /// A byte string of exactly `N` bytes, in place.
+    #[inline]
+    pub fn bytes_fixed_ref<const N: usize>(&mut self) -> Result<&'a [u8; N]> {
         let at = self.pos;
         let len = self.expect_major(major::BYTES, "byte string")?;
         if len != N as u64 {
@@ -251,7 +301,8 @@ impl<'a> Decoder<'a> {
             };
             return Err(self.err(kind, at));
         }
-        self.take_array(at)
+        let slice = self.take(N as u64, at)?;
+        <&[u8; N]>::try_from(slice).map_err(|_| self.err(ErrorKind::CborTruncated, at))
     }
 
     /// A text string of at most `max` bytes.
@@ -266,6 +317,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Consumes a `null` if one is next; returns whether it did.
+    #[inline]
     pub fn null(&mut self) -> bool {
         if self.peek() == Some(NULL) {
             self.pos += 1;

@@ -11,8 +11,9 @@ use cid::Cid;
 
 use crate::cids::{cid_from_digest, RAW};
 use crate::error::{Error, ErrorKind, Result};
-use crate::framing::{read_exact_growing, read_uvarint, HashingReader};
+use crate::frames::FrameReader;
 use crate::types::{limits, Cbor, F3SnapshotHeader, FinalityCertificate};
+use crate::view::CertificateRef;
 
 /// The header version go-f3 writes and the only one FRC-0108 defines.
 pub const HEADER_VERSION: u64 = 1;
@@ -78,9 +79,10 @@ pub struct Block<T> {
 /// # Ok::<(), frc0108::Error>(())
 /// ```
 pub struct F3DataReader<R: Read> {
-    inner: HashingReader<R>,
+    inner: FrameReader<R>,
     base: u64,
-    buf: Vec<u8>,
+    /// Where the last block's body is in the reader's buffer.
+    last: std::ops::Range<usize>,
     header: Block<F3SnapshotHeader>,
     done: bool,
 }
@@ -94,24 +96,20 @@ impl<R: Read> F3DataReader<R> {
     /// As [`F3DataReader::new`], with error offsets shifted by `base` (the F3 block's offset
     /// in a CAR).
     pub fn with_base(r: R, base: u64) -> Result<Self> {
-        let mut inner = HashingReader::new(r);
-        let mut buf = Vec::new();
-        let Some((offset, len)) = frame(
-            &mut inner,
-            base,
-            &mut buf,
-            MAX_HEADER_LEN,
-            "F3SnapshotHeader",
-        )?
+        // The header is read exactly: a stream that fails in it is left where it failed.
+        let mut inner = FrameReader::new(r);
+        let Some((offset, len, body)) =
+            inner.next_frame(base, MAX_HEADER_LEN, "F3SnapshotHeader")?
         else {
             return Err(Error::at(ErrorKind::VarintTruncated, base).in_field("F3SnapshotHeader"));
         };
-        let value = F3SnapshotHeader::from_cbor(&buf)
+        let value = F3SnapshotHeader::from_cbor(inner.bytes(body.clone()))
             .map_err(|e| e.shifted(body_base(base, offset, len)))?;
+        inner.read_ahead();
         Ok(F3DataReader {
             inner,
             base,
-            buf,
+            last: body,
             header: Block { offset, len, value },
             done: false,
         })
@@ -122,9 +120,10 @@ impl<R: Read> F3DataReader<R> {
         &self.header
     }
 
-    /// Bytes consumed so far.
+    /// Bytes consumed so far: every block read, and what a failed one took (the reader reads
+    /// ahead of the last block; those bytes are not counted).
     pub fn bytes_read(&self) -> u64 {
-        self.inner.count()
+        self.inner.consumed()
     }
 
     /// The CID of the bytes consumed so far: the F3 data's CID once the stream has ended.
@@ -140,60 +139,72 @@ impl<R: Read> F3DataReader<R> {
     /// The CBOR body of the last block read (the header until a certificate is read), as it
     /// was in the input.
     pub fn last_block_bytes(&self) -> &[u8] {
-        &self.buf
+        self.inner.bytes(self.last.clone())
     }
 
-    /// The underlying reader.
+    /// The underlying reader (whatever was read ahead of the last block is lost with it).
     pub fn into_inner(self) -> R {
         self.inner.into_inner()
     }
 
-    fn read_certificate(&mut self) -> Result<Option<Block<FinalityCertificate>>> {
-        let Some((offset, len)) = frame(
-            &mut self.inner,
-            self.base,
-            &mut self.buf,
-            MAX_CERTIFICATE_LEN,
-            "FinalityCertificate",
-        )?
-        else {
-            return Ok(None);
-        };
-        let value = FinalityCertificate::from_cbor(&self.buf)
-            .map_err(|e| e.shifted(body_base(self.base, offset, len)))?;
-        Ok(Some(Block { offset, len, value }))
+    /// The next certificate as a view of the reader's block buffer, checked whole as the
+    /// iterator checks it (same errors) but with nothing copied or allocated: a lending
+    /// iterator, whose view lives until the next call.
+    ///
+    /// ```
+    /// # use frc0108::f3data::{encode, F3DataReader};
+    /// # use frc0108::{F3SnapshotHeader, PowerEntries, PowerEntry};
+    /// # let header = F3SnapshotHeader {
+    /// #     version: 1,
+    /// #     first_instance: 0,
+    /// #     latest_instance: 0,
+    /// #     initial_power_table: PowerEntries(vec![PowerEntry {
+    /// #         id: 1000,
+    /// #         power: 1.into(),
+    /// #         pub_key: vec![0xaa; 48],
+    /// #     }]),
+    /// # };
+    /// # let (bytes, cid) = encode(&header, &[]);
+    /// let mut reader = F3DataReader::new(&bytes[..])?;
+    /// while let Some(block) = reader.next_view() {
+    ///     let view = block?.value;
+    ///     println!("instance {}: {} signers", view.instance(), view.signers().len());
+    /// }
+    /// assert_eq!(reader.cid(), cid);
+    /// # Ok::<(), frc0108::Error>(())
+    /// ```
+    pub fn next_view(&mut self) -> Option<Result<Block<CertificateRef<'_>>>> {
+        self.next_with(CertificateRef::from_cbor)
     }
-}
 
-/// Reads the next frame into `buf`: `Ok(None)` at a clean end of input, else the frame's
-/// offset in the stream and its body's length.
-fn frame<R: Read>(
-    inner: &mut HashingReader<R>,
-    base: u64,
-    buf: &mut Vec<u8>,
-    limit: u64,
-    what: &'static str,
-) -> Result<Option<(u64, u64)>> {
-    let offset = inner.count();
-    let abs = base + offset;
-    let Some((len, _)) = read_uvarint(inner).map_err(|e| e.shifted(abs))? else {
-        return Ok(None);
-    };
-    if len == 0 {
-        return Err(Error::at(ErrorKind::BlockEmpty, abs));
+    /// Reads the next certificate block and decodes it with `decode`; after the end or an
+    /// error, `None`.
+    fn next_with<'s, T>(
+        &'s mut self,
+        decode: impl FnOnce(&'s [u8]) -> Result<T>,
+    ) -> Option<Result<Block<T>>> {
+        if self.done {
+            return None;
+        }
+        let framed = self
+            .inner
+            .next_frame(self.base, MAX_CERTIFICATE_LEN, "FinalityCertificate");
+        let r = match framed {
+            Ok(Some((offset, len, body))) => {
+                self.last = body.clone();
+                decode(self.inner.bytes(body))
+                    .map(|value| Block { offset, len, value })
+                    .map_err(|e| e.shifted(body_base(self.base, offset, len)))
+            }
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => Err(e),
+        };
+        self.done = r.is_err();
+        Some(r)
     }
-    if len > limit {
-        return Err(Error::at(
-            ErrorKind::BlockTooLarge {
-                declared: len,
-                limit,
-                what,
-            },
-            abs,
-        ));
-    }
-    read_exact_growing(inner, len, buf).map_err(|e| e.at_offset(abs))?;
-    Ok(Some((offset, len)))
 }
 
 /// Absolute offset of the body of the frame at `offset` whose body is `len` bytes: the prefix
@@ -206,20 +217,7 @@ impl<R: Read> Iterator for F3DataReader<R> {
     type Item = Result<Block<FinalityCertificate>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.read_certificate() {
-            Ok(Some(b)) => Some(Ok(b)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        self.next_with(FinalityCertificate::from_cbor)
     }
 }
 

@@ -99,7 +99,8 @@ pub fn read_exact_growing<R: Read + ?Sized>(r: &mut R, len: u64, buf: &mut Vec<u
 }
 
 /// A reader that counts the bytes it passes on and feeds them to a blake2b-256 hasher, so the
-/// CID of a stream is known when the stream ends without a second pass.
+/// CID of a stream is known when the stream ends without a second pass (for streams read
+/// whole; the F3 data reader hashes its own buffers, [`crate::frames`]).
 ///
 /// Past the first MiB the hashing moves to a thread of its own, fed in 256 KiB chunks through
 /// a bounded queue, so that on two cores hashing overlaps decoding; small inputs never start
@@ -261,9 +262,12 @@ impl<R: Read> Read for HashingReader<R> {
 /// beside decoding rather than before it. Memory stays bounded: at most [`PREFETCH_CHUNKS`]
 /// chunks of [`PREFETCH_CHUNK`] bytes are in flight, and their buffers are reused.
 pub struct Prefetch {
-    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    rx: std::sync::mpsc::Receiver<io::Result<(Vec<u8>, usize)>>,
     recycle: std::sync::mpsc::Sender<Vec<u8>>,
+    /// The chunk being consumed, of which the first `len` bytes were read (buffers keep their
+    /// full size from use to use, so they are zeroed once, not at every read).
     cur: Vec<u8>,
+    len: usize,
     pos: usize,
     done: bool,
 }
@@ -277,22 +281,23 @@ impl Prefetch {
     /// Starts reading `inner` on a new thread. The thread ends at the end of `inner`, at its
     /// first error (handed on to the reader), or when this reader is dropped.
     pub fn new<R: Read + Send + 'static>(mut inner: R) -> Prefetch {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(PREFETCH_CHUNKS);
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(PREFETCH_CHUNKS);
         let (recycle, free) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::spawn(move || loop {
-            let mut buf = free.try_recv().unwrap_or_default();
-            buf.resize(PREFETCH_CHUNK, 0);
+            let mut buf = free
+                .try_recv()
+                .ok()
+                .filter(|b| b.len() == PREFETCH_CHUNK)
+                .unwrap_or_else(|| vec![0; PREFETCH_CHUNK]);
             let msg = loop {
                 match inner.read(&mut buf) {
-                    Ok(n) => {
-                        buf.truncate(n);
-                        break Ok(buf);
-                    }
+                    Ok(n) => break Ok((buf, n)),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => break Err(e),
                 }
             };
-            let last = !matches!(&msg, Ok(b) if !b.is_empty());
+            let last = !matches!(&msg, Ok((_, n)) if *n > 0);
             if tx.send(msg).is_err() || last {
                 return;
             }
@@ -301,6 +306,7 @@ impl Prefetch {
             rx,
             recycle,
             cur: Vec::new(),
+            len: 0,
             pos: 0,
             done: false,
         }
@@ -309,15 +315,16 @@ impl Prefetch {
 
 impl Read for Prefetch {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos >= self.cur.len() {
+        while self.pos >= self.len {
             if self.done {
                 return Ok(0);
             }
             match self.rx.recv() {
-                Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
-                Ok(Ok(chunk)) => {
+                Ok(Ok((_, 0))) => self.done = true,
+                Ok(Ok((chunk, n))) => {
                     let used = std::mem::replace(&mut self.cur, chunk);
                     let _ = self.recycle.send(used);
+                    self.len = n;
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {
@@ -330,7 +337,7 @@ impl Read for Prefetch {
                 }
             }
         }
-        let rest = self.cur.get(self.pos..).unwrap_or_default();
+        let rest = self.cur.get(self.pos..self.len).unwrap_or_default();
         let n = rest.len().min(out.len());
         if let (Some(dst), Some(src)) = (out.get_mut(..n), rest.get(..n)) {
             dst.copy_from_slice(src);

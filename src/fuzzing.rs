@@ -9,6 +9,7 @@ pub mod crypto;
 use crate::f3data::{self, F3DataReader};
 use crate::types::{Cbor, F3SnapshotHeader, FinalityCertificate};
 use crate::validate::{Level, Options};
+use crate::view::CertificateRef;
 
 /// Every file under `dir` that can seed a target (not the JSON sidecars or Markdown).
 pub fn seed_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -40,6 +41,7 @@ pub const TARGETS: &[&str] = &[
     "check",
     "round_trip",
     "structured",
+    "certificate_view",
 ];
 
 /// Runs the target `name` on `data`; returns false for an unknown name.
@@ -52,6 +54,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "check" => check(data),
         "round_trip" => round_trip(data),
         "structured" => structured_bytes(data),
+        "certificate_view" => certificate_view(data),
         _ => return false,
     }
     true
@@ -88,6 +91,76 @@ pub fn certificate(data: &[u8]) {
             c.to_cbor(),
             data,
             "certificate does not re-encode to its input"
+        );
+    }
+}
+
+/// One certificate block through both decoders: the borrowed view accepts exactly what the
+/// owned decoder accepts, rejects the rest with the same error (code, offset, field), and reads
+/// the same values through every accessor.
+pub fn certificate_view(data: &[u8]) {
+    let owned = FinalityCertificate::from_cbor(data);
+    let view = CertificateRef::from_cbor(data);
+    // The view's fast path accepts nothing its full decoder does not, and reads it alike.
+    let full = CertificateRef::from_cbor_full(data);
+    match (&view, &full) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "the fast path reads another view"),
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        _ => panic!("the fast path and the full decoder disagree"),
+    }
+    let (c, v) = match (owned, view) {
+        (Err(a), Err(b)) => {
+            assert_eq!(a, b, "the view's error differs from the owned decoder's");
+            return;
+        }
+        (Ok(c), Ok(v)) => (c, v),
+        (a, b) => panic!(
+            "the decoders disagree: owned {:?}, view {:?}",
+            a.map(drop),
+            b.map(drop)
+        ),
+    };
+    assert_eq!(v.to_certificate(), c, "the view reads other values");
+    assert_eq!(v.encoding(), data);
+    assert_eq!(v.instance(), c.instance);
+    assert_eq!(v.is_null_chain(), c.ec_chain.is_none());
+    assert_eq!(v.tipset_count(), c.tipsets().len() as u64);
+    assert!(v
+        .tipsets()
+        .map(|t| t.to_tipset())
+        .eq(c.tipsets().iter().cloned()));
+    let encoded = |t: Option<&crate::types::TipSet>| t.map(Cbor::to_cbor);
+    assert_eq!(
+        v.base_encoding().map(<[u8]>::to_vec),
+        encoded(c.tipsets().first())
+    );
+    assert_eq!(
+        v.head_encoding().map(<[u8]>::to_vec),
+        encoded(c.tipsets().last())
+    );
+    assert!(v
+        .tipsets()
+        .all(|t| t.power_table() == t.to_tipset().power_table));
+    let s = v.supplemental_data();
+    assert_eq!(s.power_table(), c.supplemental_data.power_table);
+    assert_eq!(*s.commitments, c.supplemental_data.commitments);
+    let signers = v.signers();
+    assert_eq!(signers.rle(), c.signers.to_rle());
+    assert_eq!(signers.len(), c.signers.len());
+    assert_eq!(signers.is_empty(), c.signers.is_empty());
+    assert_eq!(signers.last(), c.signers.last());
+    assert!(signers
+        .iter()
+        .take(1 << 16)
+        .eq(c.signers.iter().take(1 << 16)));
+    assert_eq!(v.signature(), c.signature);
+    assert_eq!(v.delta_count(), c.power_table_delta.len() as u64);
+    for (d, o) in v.power_table_delta().zip(&c.power_table_delta) {
+        assert_eq!(d.to_delta(), *o);
+        assert_eq!(d.power_delta.sign(), o.power_delta.sign());
+        assert_eq!(
+            d.power_delta.to_i128(),
+            num_traits::ToPrimitive::to_i128(&o.power_delta)
         );
     }
 }

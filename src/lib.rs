@@ -9,10 +9,12 @@
 //! | layer | module |
 //! |---|---|
 //! | `uvarint(len) ‖ bytes` framing | [`framing`] |
+//! | frames read in place, hashed on a thread | [`frames`] |
 //! | strict CBOR primitives | [`cbor`] |
 //! | RLE+ signer bitfields | [`bitfield`] |
 //! | CIDs and blake2b-256 | [`cids`] |
 //! | the snapshot's CBOR types | [`types`] |
+//! | borrowed views of certificate blocks | [`view`] |
 //! | the F3Data block stream | [`f3data`] |
 //! | the CAR container | [`car`] |
 //! | Filecoin block headers and the F3 data's consistency with the chain | [`chain`] |
@@ -94,6 +96,7 @@ pub mod cids;
 pub mod conformance;
 pub mod error;
 pub mod f3data;
+pub mod frames;
 pub mod framing;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -109,9 +112,11 @@ pub mod snapshot;
 pub mod synth;
 pub mod types;
 pub mod validate;
+pub mod view;
 
 pub use error::{Error, ErrorKind, Location, Result};
 pub use types::{
     Cbor, F3SnapshotHeader, FinalityCertificate, PowerEntries, PowerEntry, PowerTableDelta,
     Signers, SnapshotMetadata, SupplementalData, TipSet,
 };
+pub use view::CertificateRef;

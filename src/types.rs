@@ -61,25 +61,39 @@ fn field<T>(name: &'static str, r: Result<T>) -> Result<T> {
 /// A Filecoin big integer (`big.Int`): empty bytes for zero, else a sign byte (0x00 positive,
 /// 0x01 negative) and the big-endian magnitude without leading zeros.
 pub fn decode_bigint(d: &mut Decoder<'_>) -> Result<BigInt> {
+    Ok(bigint_from_canonical(decode_bigint_bytes(d)?))
+}
+
+/// A Filecoin big integer's canonical bytes, checked as [`decode_bigint`] checks them, in place.
+pub fn decode_bigint_bytes<'a>(d: &mut Decoder<'a>) -> Result<&'a [u8]> {
     let at = d.position() as u64;
     let bytes = d.bytes(limits::MAX_BYTES)?;
     if bytes.len() as u64 > limits::BIGINT {
         return Err(Error::at(ErrorKind::BigIntTooLong(bytes.len() as u64), at));
     }
     let Some((&sign, magnitude)) = bytes.split_first() else {
-        return Ok(BigInt::default());
+        return Ok(bytes);
     };
-    let sign = match sign {
-        0 => Sign::Plus,
-        1 => Sign::Minus,
-        other => return Err(Error::at(ErrorKind::BigIntSign(other), at)),
-    };
+    if sign > 1 {
+        return Err(Error::at(ErrorKind::BigIntSign(sign), at));
+    }
     // go-state-types accepts [0x00], [0x01] and leading zero bytes and reads them as the
     // same number; none of them re-encodes to itself, so the strict reader refuses them.
     if magnitude.first().is_none_or(|&b| b == 0) {
         return Err(Error::at(ErrorKind::BigIntNonCanonical, at));
     }
-    Ok(BigInt::from_bytes_be(sign, magnitude))
+    Ok(bytes)
+}
+
+/// The value of canonical big-integer bytes (from [`decode_bigint_bytes`]).
+pub fn bigint_from_canonical(bytes: &[u8]) -> BigInt {
+    match bytes.split_first() {
+        None => BigInt::default(),
+        Some((&sign, magnitude)) => {
+            let sign = if sign == 1 { Sign::Minus } else { Sign::Plus };
+            BigInt::from_bytes_be(sign, magnitude)
+        }
+    }
 }
 
 /// Encodes a Filecoin big integer.
@@ -97,7 +111,7 @@ pub fn encode_bigint(v: &BigInt, e: &mut Encoder) {
 }
 
 /// A power table CID: CIDv1, DAG-CBOR, blake2b-256, as `certs.MakePowerTableCID` makes it.
-fn decode_power_table_cid(d: &mut Decoder<'_>) -> Result<Cid> {
+pub(crate) fn decode_power_table_cid(d: &mut Decoder<'_>) -> Result<Cid> {
     let at = d.position() as u64;
     let cid = d.cid()?;
     expect_blake2b_cid(&cid, DAG_CBOR).map_err(|e| e.at_offset(at))?;

@@ -2,7 +2,7 @@
 //! both encode every set to the same bytes, and the strict decoder accepts exactly the byte
 //! strings that fvm_ipld_bitfield decodes and re-encodes to themselves.
 
-use frc0108::bitfield::Runs;
+use frc0108::bitfield::{self, RunIter, Runs, Summary};
 use fvm_ipld_bitfield::BitField;
 use proptest::prelude::*;
 
@@ -49,5 +49,63 @@ proptest! {
         bytes[i] ^= x;
         let canonical = BitField::from_bytes(&bytes).map(|b| b.to_bytes() == bytes).unwrap_or(false);
         prop_assert_eq!(Runs::decode(&bytes).is_ok(), canonical, "{:02x?}", bytes);
+    }
+
+    /// The allocation-free check and the lazy runs agree with the decoder: same verdict, same
+    /// error, same set.
+    #[test]
+    fn check_and_lazy_runs_agree_with_decode(v in set(), at in any::<prop::sample::Index>(), x in any::<u8>(), raw in proptest::collection::vec(any::<u8>(), 0..12)) {
+        let mut mutated = Runs::from_indexes(v.clone()).encode();
+        if !mutated.is_empty() {
+            let i = at.index(mutated.len());
+            mutated[i] ^= x;
+        }
+        for bytes in [Runs::from_indexes(v.clone()).encode(), mutated, raw.clone()] {
+            let decoded = Runs::decode(&bytes);
+            let checked = bitfield::check(&bytes);
+            match (&decoded, &checked) {
+                (Ok(r), Ok(s)) => {
+                    prop_assert_eq!(*s, Summary { count: r.len(), last: r.last() });
+                    let lazy: Vec<u64> = RunIter::new(&bytes).flatten().take(100_000).collect();
+                    let owned: Vec<u64> = r.iter().take(100_000).collect();
+                    prop_assert_eq!(lazy, owned);
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                _ => prop_assert!(false, "{:02x?}: decode {:?}, check {:?}", bytes, decoded, checked),
+            }
+        }
+    }
+}
+
+/// The one-loop check (with its two-run table) against the run-at-a-time decoder: every
+/// string of up to two bytes, and three-byte strings with every middle byte.
+#[test]
+fn check_agrees_with_runs_exhaustively() {
+    let mut inputs: Vec<Vec<u8>> = vec![vec![]];
+    for a in 0..=255u8 {
+        inputs.push(vec![a]);
+        for b in 0..=255u8 {
+            inputs.push(vec![a, b]);
+        }
+    }
+    for m in 0..=255u8 {
+        for (a, c) in [(0x0c, 0x01), (0x94, 0x80), (0x03, 0x40), (0xfc, 0x05)] {
+            inputs.push(vec![a, m, c]);
+        }
+    }
+    for bytes in inputs {
+        let mut runs = RunIter::new(&bytes);
+        let mut reference = Summary::default();
+        let reference = loop {
+            match runs.next_run() {
+                Ok(Some(r)) => {
+                    reference.count += r.end - r.start;
+                    reference.last = Some(r.end - 1);
+                }
+                Ok(None) => break Ok(reference),
+                Err(e) => break Err(e),
+            }
+        };
+        assert_eq!(bitfield::check(&bytes), reference, "{bytes:02x?}");
     }
 }

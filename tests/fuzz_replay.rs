@@ -38,6 +38,10 @@ fn every_seed_runs_through_every_target() {
         for (kind, block) in blocks(&data) {
             assert!(run(kind, &block));
             runs += 1;
+            if kind == "certificate" {
+                assert!(run("certificate_view", &block));
+                runs += 1;
+            }
         }
     }
     eprintln!("{runs} runs over {} seed files", inputs.len());

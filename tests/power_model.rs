@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use frc0108::cids::{cid_of, DAG_CBOR};
 use frc0108::types::{Cbor, PowerEntries, PowerEntry, PowerTableDelta};
 use frc0108::validate::power::{table_order, PowerTable};
 use num_bigint::{BigInt, Sign};
@@ -99,8 +100,8 @@ fn key() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn delta() -> impl Strategy<Value = PowerTableDelta> {
-    (0u64..10, any::<bool>(), power(), key()).prop_map(|(id, neg, p, signing_key)| {
+fn delta(ids: u64) -> impl Strategy<Value = PowerTableDelta> {
+    (0u64..ids, any::<bool>(), power(), key()).prop_map(|(id, neg, p, signing_key)| {
         PowerTableDelta {
             participant_id: id,
             power_delta: if neg { -p } else { p },
@@ -110,13 +111,21 @@ fn delta() -> impl Strategy<Value = PowerTableDelta> {
 }
 
 fn deltas() -> impl Strategy<Value = Vec<PowerTableDelta>> {
-    (proptest::collection::vec(delta(), 0..5), any::<bool>()).prop_map(|(mut v, sort)| {
-        if sort {
-            v.sort_by_key(|d| d.participant_id);
-            v.dedup_by_key(|d| d.participant_id);
-        }
-        v
-    })
+    deltas_in(10, 5)
+}
+
+fn deltas_in(ids: u64, most: usize) -> impl Strategy<Value = Vec<PowerTableDelta>> {
+    (
+        proptest::collection::vec(delta(ids), 0..most),
+        any::<bool>(),
+    )
+        .prop_map(|(mut v, sort)| {
+            if sort {
+                v.sort_by_key(|d| d.participant_id);
+                v.dedup_by_key(|d| d.participant_id);
+            }
+            v
+        })
 }
 
 /// Most random deltas break a rule at once; this turns one into a valid delta for `m`, so runs
@@ -202,6 +211,41 @@ proptest! {
             let mut want_listed: Vec<(u64, BigInt)> = model.iter().map(|(id, (p, _))| (*id, p.clone())).collect();
             want_listed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             prop_assert_eq!(listed, want_listed);
+        }
+        prop_assert_eq!(table.encoded(), model_encoding(&model));
+    }
+
+    /// Tables of hundreds of participants, whose order is kept in many parts that split and
+    /// merge as entries move: the encoding, the CID, and the encoding shared for hashing
+    /// (taken before later changes, hashed after them) all match the model.
+    #[test]
+    fn large_tables_match_rebuilt_model(
+        init in proptest::collection::btree_map(0u64..400, (power(), (0u8..3).prop_map(|k| vec![k; 48])), 40..200),
+        steps in proptest::collection::vec((deltas_in(400, 12), 0u8..4), 1..40),
+    ) {
+        let mut model = init;
+        let mut entries: Vec<PowerEntry> = model
+            .iter()
+            .map(|(id, (p, k))| PowerEntry { id: *id, power: p.clone(), pub_key: k.clone() })
+            .collect();
+        entries.sort_by(table_order);
+        let mut table = PowerTable::new(&PowerEntries(entries));
+        let mut shared = Vec::new();
+        for (delta, look) in &steps {
+            let delta = make_valid(&model, delta);
+            let want = model_apply(&mut model, &delta);
+            let got = table.apply(&delta).map(|_| ()).map_err(|e| e.code());
+            prop_assert_eq!(got, want);
+            let encoding = model_encoding(&model);
+            match look {
+                0 => prop_assert_eq!(table.encoded(), encoding),
+                1 => prop_assert_eq!(table.cid(), cid_of(DAG_CBOR, &encoding)),
+                2 => shared.push((table.snapshot_for_hashing(), cid_of(DAG_CBOR, &encoding))),
+                _ => {}
+            }
+        }
+        for (bytes, want) in shared {
+            prop_assert_eq!(bytes.cid(), want);
         }
         prop_assert_eq!(table.encoded(), model_encoding(&model));
     }

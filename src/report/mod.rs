@@ -431,8 +431,15 @@ fn read_f3<R: Read>(
         inner: r,
         count: &consumed,
     };
+    let mut reader = match F3DataReader::with_base(counted, base) {
+        Ok(r) => r,
+        Err(e) => {
+            info.bytes = consumed.get();
+            return Err(e);
+        }
+    };
+    let mut last_head = Vec::new();
     let result = (|| -> Result<Cid> {
-        let mut reader = F3DataReader::with_base(counted, base)?;
         let header = reader.header();
         info.initial_power_table_cid = Some(header.value.initial_power_table.cid());
         info.header = Some(header.value.clone());
@@ -441,17 +448,21 @@ fn read_f3<R: Read>(
             None => None,
         };
         let first = header.value.first_instance;
-        for block in reader.by_ref() {
+        // Certificates are read in place, as views of the reader's buffer.
+        while let Some(block) = reader.next_view() {
             // A block that does not decode is located by the instance it should have held.
             let block =
                 block.map_err(|e| e.in_instance(first.saturating_add(info.certificates)))?;
             info.certificates += 1;
             certs.set(certs.get() + 1);
-            if let Some(t) = block.value.tipsets().last() {
-                info.finalized = Some(t.clone());
+            // The last head, kept as its encoding (no allocation a certificate), is the
+            // finalized tipset once reading stops.
+            if let Some(h) = block.value.head_encoding() {
+                last_head.clear();
+                last_head.extend_from_slice(h);
             }
             if let Some(v) = validator.as_mut() {
-                v.certificate(&block).map_err(|e| e.shifted(base))?;
+                v.certificate_view(&block).map_err(|e| e.shifted(base))?;
             }
         }
         if let Some(v) = validator.as_mut() {
@@ -462,7 +473,11 @@ fn read_f3<R: Read>(
         }
         Ok(reader.cid())
     })();
-    info.bytes = consumed.get();
+    // The reader reads ahead: what it consumed is what the blocks took.
+    info.bytes = reader.bytes_read();
+    if !last_head.is_empty() {
+        info.finalized = <TipSet as crate::types::Cbor>::from_cbor(&last_head).ok();
+    }
     let cid = result?;
     info.cid = Some(cid);
     Ok(cid)

@@ -16,14 +16,20 @@
 pub mod aggregate;
 pub mod batch;
 pub mod crypto;
+mod facts;
+mod order;
 pub mod pool;
 pub mod power;
+
+use std::sync::atomic::Ordering::Relaxed;
 
 use cid::Cid;
 
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::f3data::{Block, HEADER_VERSION};
-use crate::types::{F3SnapshotHeader, FinalityCertificate, TipSet};
+use crate::types::{F3SnapshotHeader, FinalityCertificate};
+use crate::view::CertificateRef;
+use facts::Facts;
 use power::{check_table, PowerTable};
 
 /// go-f3's `defaultPowerTableFrequency` (certstore): one day of instances at one a minute.
@@ -151,11 +157,21 @@ pub struct Validator {
     table: Option<PowerTable>,
     next_instance: u64,
     count: u64,
-    prev_head: Option<TipSet>,
+    /// The canonical encoding of the previous certificate's head, when it had one (equal
+    /// encodings are equal tipsets), and room to encode a base for comparison.
+    prev_head: Option<Vec<u8>>,
+    scratch: Vec<u8>,
     verifier: Option<crypto::Verifier>,
     pool: Option<pool::Pool>,
     /// The table version and commitment last checked at the `chain` level.
     last_checked: Option<(u64, Cid)>,
+    /// Table hashes queued on the pool and not yet done (level `chain`), and how many may be:
+    /// past that the validator hashes the next table itself rather than wait for room.
+    /// (Measured on two cores: waiting put a sleep and a wake-up on every certificate, and
+    /// more threads hashing than cores, a fifth of the `chain` level's time beside the hashing
+    /// itself.)
+    queued_hashes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    max_queued_hashes: usize,
 }
 
 impl Validator {
@@ -172,7 +188,13 @@ impl Validator {
         };
         let verifier = (opts.level >= Level::Crypto)
             .then(|| crypto::Verifier::with_batch(&opts.network, batch).with_threads(threads));
-        let pool = (opts.level >= Level::Chain && threads > 1).then(|| pool::Pool::new(threads));
+        // At level `chain` the validator hashes tables itself while the workers are busy, so it
+        // takes one core of the count: as many threads hashing as cores, never more.
+        let workers = match opts.level {
+            Level::Chain => threads - 1,
+            _ => threads,
+        };
+        let pool = (opts.level >= Level::Chain && threads > 1).then(|| pool::Pool::new(workers));
         let h = &header.value;
         Ok(Validator {
             verifier,
@@ -185,6 +207,10 @@ impl Validator {
             next_instance: h.first_instance,
             count: 0,
             prev_head: None,
+            scratch: Vec::new(),
+            queued_hashes: Default::default(),
+            // Enough that no worker waits for the next table.
+            max_queued_hashes: 2 * workers,
         })
     }
 
@@ -206,13 +232,41 @@ impl Validator {
     /// Checks the next certificate.
     pub fn certificate(&mut self, block: &Block<FinalityCertificate>) -> Result<()> {
         let c = &block.value;
+        self.located(c.instance, block.offset, |v| {
+            v.check_certificate(c, block.offset)
+        })
+    }
+
+    /// Checks the next certificate, read in place ([`crate::f3data::F3DataReader::next_view`]):
+    /// the same checks, with the same errors, as [`Validator::certificate`].
+    pub fn certificate_view(&mut self, block: &Block<CertificateRef<'_>>) -> Result<()> {
+        if self.opts.level >= Level::Crypto {
+            // Signatures are checked on the owned certificate.
+            return self.certificate(&Block {
+                offset: block.offset,
+                len: block.len,
+                value: block.value.to_certificate(),
+            });
+        }
+        let c = &block.value;
+        self.located(c.instance(), block.offset, |v| {
+            v.check_before_signature(c)?;
+            v.check_after_signature(c, block.offset)
+        })
+    }
+
+    /// Runs `check` on a certificate, locating its errors, after any earlier failure.
+    fn located(
+        &mut self,
+        instance: u64,
+        offset: u64,
+        check: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
         // A check that failed on a worker belongs to an earlier certificate: it comes first.
         if self.pool.as_mut().is_some_and(pool::Pool::failed) {
             return self.stop();
         }
-        let r = self
-            .check_certificate(c, block.offset)
-            .map_err(|e| e.in_instance(c.instance).at_offset(block.offset));
+        let r = check(self).map_err(|e| e.in_instance(instance).at_offset(offset));
         match r {
             // Queued checks of this and earlier certificates come first.
             Err(e) => self.stop().and(Err(e)),
@@ -252,53 +306,55 @@ impl Validator {
         }
     }
 
-    fn check_certificate(&mut self, c: &FinalityCertificate, offset: u64) -> Result<()> {
-        if c.instance != self.next_instance {
+    /// The sequence, the certificate's own chain, and at level `chain` its link to the previous
+    /// certificate and its signers' range.
+    fn check_before_signature(&mut self, c: &impl Facts) -> Result<()> {
+        let instance = c.instance();
+        if instance != self.next_instance {
             let previous = self.next_instance.wrapping_sub(1);
             let kind = if self.count == 0 {
                 ErrorKind::SequenceFirst {
                     expected: self.first_instance,
-                    found: c.instance,
+                    found: instance,
                 }
-            } else if c.instance == previous {
-                ErrorKind::SequenceDuplicate { found: c.instance }
-            } else if c.instance < previous {
+            } else if instance == previous {
+                ErrorKind::SequenceDuplicate { found: instance }
+            } else if instance < previous {
                 ErrorKind::SequenceOutOfOrder {
                     previous,
-                    found: c.instance,
+                    found: instance,
                 }
-            } else if c.instance > self.latest_instance && self.next_instance > self.latest_instance
-            {
+            } else if instance > self.latest_instance && self.next_instance > self.latest_instance {
                 ErrorKind::SequenceBeyondLatest {
                     latest: self.latest_instance,
-                    found: c.instance,
+                    found: instance,
                 }
             } else {
                 ErrorKind::SequenceGap {
                     expected: self.next_instance,
-                    found: c.instance,
+                    found: instance,
                 }
             };
             return Err(Error::new(kind));
         }
-        if c.instance > self.latest_instance {
+        if instance > self.latest_instance {
             return Err(Error::new(ErrorKind::SequenceBeyondLatest {
                 latest: self.latest_instance,
-                found: c.instance,
+                found: instance,
             }));
         }
         check_ec_chain(c)?;
 
         let level = self.opts.level;
         if level >= Level::Chain {
-            if let (Some(prev), Some(base)) = (&self.prev_head, c.tipsets().first()) {
-                if prev != base {
+            if let Some(prev) = &self.prev_head {
+                if c.base_is(prev, &mut self.scratch) == Some(false) {
                     return Err(
                         Error::new(ErrorKind::ChainBase).in_field("FinalityCertificate.ECChain")
                     );
                 }
             }
-            if let (Some(table), Some(last)) = (&self.table, c.signers.last()) {
+            if let (Some(table), Some(last)) = (&self.table, c.last_signer()) {
                 if last >= table.len() as u64 {
                     return Err(Error::new(ErrorKind::SignerOutOfRange {
                         index: last,
@@ -308,6 +364,11 @@ impl Validator {
                 }
             }
         }
+        Ok(())
+    }
+
+    fn check_certificate(&mut self, c: &FinalityCertificate, offset: u64) -> Result<()> {
+        self.check_before_signature(c)?;
         if let (Some(v), Some(table)) = (self.verifier.as_mut(), self.table.as_mut()) {
             let field = "FinalityCertificate.Signature";
             let seq = self.pool.as_mut().map_or(self.count, pool::Pool::reserve);
@@ -324,9 +385,15 @@ impl Validator {
                 self.run_batch(batch)?;
             }
         }
+        self.check_after_signature(c, offset)
+    }
+
+    /// The power table delta and commitment, then the certificate is accepted.
+    fn check_after_signature(&mut self, c: &impl Facts, offset: u64) -> Result<()> {
+        let level = self.opts.level;
+        let instance = c.instance();
         if let Some(table) = self.table.as_mut() {
-            table
-                .apply(&c.power_table_delta)
+            c.apply_delta(table)
                 .map_err(|e| e.in_field("FinalityCertificate.PowerTableDelta"))?;
             // go-f3 applies a delta that removes every participant; an empty table scales to a
             // total of zero, which go-f3's quorum rule then meets with no signer at all, so
@@ -335,26 +402,36 @@ impl Validator {
                 return Err(Error::new(ErrorKind::DeltaEmptiesTable)
                     .in_field("FinalityCertificate.PowerTableDelta"));
             }
-            let is_last = c.instance == self.latest_instance;
+            let is_last = instance == self.latest_instance;
             let checkpoint =
-                (c.instance.wrapping_add(1)) % self.opts.power_table_frequency.max(1) == 0;
-            let expected = c.supplemental_data.power_table;
+                (instance.wrapping_add(1)) % self.opts.power_table_frequency.max(1) == 0;
+            let expected = c.committed_table();
             let field = "FinalityCertificate.SupplementalData.PowerTable";
             if level >= Level::Chain && !is_last && !checkpoint {
                 // The same table against the same commitment needs no second hash.
                 let key = (table.version(), expected);
                 if self.last_checked != Some(key) {
                     self.last_checked = Some(key);
+                    // The encoding is shared with the worker, not copied: the table's next
+                    // change copies the few parts it touches.
+                    let encoding = table.snapshot_for_hashing();
+                    let queued = &self.queued_hashes;
                     match self.pool.as_mut() {
-                        Some(pool) => {
-                            let encoded = table.encoded_for_hashing();
+                        Some(pool) if queued.load(Relaxed) < self.max_queued_hashes => {
+                            queued.fetch_add(1, Relaxed);
+                            let queued = std::sync::Arc::clone(queued);
                             pool.submit(
-                                Box::new(move || check_table_cid(&encoded, expected)),
-                                located(field, c.instance, offset),
+                                Box::new(move || {
+                                    let r = check_table_cid(&encoding, expected);
+                                    queued.fetch_sub(1, Relaxed);
+                                    r
+                                }),
+                                located(field, instance, offset),
                             );
                         }
-                        None => check_table_cid(&table.encoded_for_hashing(), expected)
-                            .map_err(|e| e.in_field(field))?,
+                        // A failure here comes after any queued one: `located` reports the
+                        // earliest.
+                        _ => check_table_cid(&encoding, expected).map_err(|e| e.in_field(field))?,
                     }
                 }
             } else if level >= Level::Import && (checkpoint || is_last || level >= Level::Chain) {
@@ -368,9 +445,10 @@ impl Validator {
                 }
             }
         }
-        self.prev_head = c.tipsets().last().cloned();
+        let mut head = self.prev_head.take().unwrap_or_default();
+        self.prev_head = c.head(&mut head).then_some(head);
         self.count += 1;
-        self.next_instance = c.instance.saturating_add(1);
+        self.next_instance = instance.saturating_add(1);
         Ok(())
     }
 
@@ -455,8 +533,8 @@ fn located(field: &'static str, instance: u64, offset: u64) -> Location {
 }
 
 /// Compares a table's CID, computed from its encoding, with the certificate's commitment.
-fn check_table_cid(encoded: &[u8], expected: Cid) -> Result<()> {
-    let computed = crate::cids::cid_of(crate::cids::DAG_CBOR, encoded);
+fn check_table_cid(encoding: &power::TableBytes, expected: Cid) -> Result<()> {
+    let computed = encoding.cid();
     if computed != expected {
         return Err(Error::new(ErrorKind::PowerTableCidMismatch {
             expected: expected.to_string(),
@@ -469,29 +547,29 @@ fn check_table_cid(encoded: &[u8], expected: Cid) -> Result<()> {
 /// A certificate's own chain: not empty, within go-f3's length limit, epochs strictly
 /// increasing from zero, every tipset key non-empty (`gpbft.ECChain.Validate`; go-f3's import
 /// skips this, its `ValidateFinalityCertificates` does not).
-fn check_ec_chain(c: &FinalityCertificate) -> Result<()> {
-    let ts = c.tipsets();
+fn check_ec_chain(c: &impl Facts) -> Result<()> {
+    let len = c.tipset_count();
     let field = "FinalityCertificate.ECChain";
-    if ts.is_empty() {
+    if len == 0 {
         return Err(Error::new(ErrorKind::ChainEmpty).in_field(field));
     }
-    if ts.len() as u64 > CHAIN_MAX_LEN {
+    if len > CHAIN_MAX_LEN {
         return Err(Error::new(ErrorKind::ChainTooLong {
-            len: ts.len() as u64,
+            len,
             max: CHAIN_MAX_LEN,
         })
         .in_field(field));
     }
     // go-f3 starts from epoch -1, so a negative first epoch fails the same rule.
     let mut prev: Option<i64> = Some(-1);
-    for (i, t) in ts.iter().enumerate() {
-        if t.key.is_empty() {
+    for (i, (epoch, key_empty)) in c.tipsets().enumerate() {
+        if key_empty {
             return Err(Error::new(ErrorKind::ChainEmptyKey { index: i as u64 }).in_field(field));
         }
-        if prev.is_some_and(|p| t.epoch <= p) {
+        if prev.is_some_and(|p| epoch <= p) {
             return Err(Error::new(ErrorKind::ChainEpochs { index: i as u64 }).in_field(field));
         }
-        prev = Some(t.epoch);
+        prev = Some(epoch);
     }
     Ok(())
 }

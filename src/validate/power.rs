@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use cid::Cid;
 use num_bigint::{BigInt, Sign};
@@ -11,6 +11,9 @@ use num_traits::ToPrimitive;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{limits, PowerEntries, PowerEntry, PowerTableDelta};
+use crate::view::PowerTableDeltaRef;
+
+use super::order::{Order, Snapshot};
 
 /// go-f3's table order: power descending, then participant ID ascending.
 pub fn table_order(a: &PowerEntry, b: &PowerEntry) -> Ordering {
@@ -74,8 +77,8 @@ impl Power {
     }
 
     /// `self + delta`, which may be zero or negative (the caller rejects those).
-    fn add(&self, delta: &BigInt) -> Sum {
-        if let (Power::Small(p), Some(d)) = (self, delta.to_i128()) {
+    fn add(&self, delta: &impl Delta) -> Sum {
+        if let (Power::Small(p), Some(d)) = (self, delta.power_i128()) {
             let fast = if d >= 0 {
                 p.checked_add(d.unsigned_abs())
                     .map(|r| Sum::Positive(Power::Small(r)))
@@ -90,7 +93,7 @@ impl Power {
                 return sum;
             }
         }
-        let v = self.to_bigint() + delta;
+        let v = self.to_bigint() + delta.power_bigint();
         match v.sign() {
             Sign::NoSign => Sum::Zero,
             Sign::Minus => Sum::Negative,
@@ -114,6 +117,75 @@ impl Power {
             }
             Power::Big(b) => crate::types::encode_bigint(b, e),
         }
+    }
+}
+
+/// One power change as a table applies it: an owned [`PowerTableDelta`] or one read in place
+/// from a certificate block ([`PowerTableDeltaRef`]).
+pub trait Delta {
+    /// Participant whose entry changes.
+    fn participant_id(&self) -> u64;
+    /// The sign of the change of power.
+    fn power_sign(&self) -> Sign;
+    /// The change of power, when it fits an `i128`.
+    fn power_i128(&self) -> Option<i128>;
+    /// The change of power.
+    fn power_bigint(&self) -> BigInt;
+    /// The new key, or empty for no change.
+    fn signing_key(&self) -> &[u8];
+}
+
+impl Delta for PowerTableDelta {
+    fn participant_id(&self) -> u64 {
+        self.participant_id
+    }
+    fn power_sign(&self) -> Sign {
+        self.power_delta.sign()
+    }
+    fn power_i128(&self) -> Option<i128> {
+        self.power_delta.to_i128()
+    }
+    fn power_bigint(&self) -> BigInt {
+        self.power_delta.clone()
+    }
+    fn signing_key(&self) -> &[u8] {
+        &self.signing_key
+    }
+}
+
+impl Delta for PowerTableDeltaRef<'_> {
+    fn participant_id(&self) -> u64 {
+        self.participant_id
+    }
+    fn power_sign(&self) -> Sign {
+        self.power_delta.sign()
+    }
+    fn power_i128(&self) -> Option<i128> {
+        self.power_delta.to_i128()
+    }
+    fn power_bigint(&self) -> BigInt {
+        self.power_delta.to_bigint()
+    }
+    fn signing_key(&self) -> &[u8] {
+        self.signing_key
+    }
+}
+
+impl<D: Delta> Delta for &D {
+    fn participant_id(&self) -> u64 {
+        (**self).participant_id()
+    }
+    fn power_sign(&self) -> Sign {
+        (**self).power_sign()
+    }
+    fn power_i128(&self) -> Option<i128> {
+        (**self).power_i128()
+    }
+    fn power_bigint(&self) -> BigInt {
+        (**self).power_bigint()
+    }
+    fn signing_key(&self) -> &[u8] {
+        (**self).signing_key()
     }
 }
 
@@ -147,35 +219,28 @@ struct Member {
     key: Vec<u8>,
 }
 
-fn encode_entry(id: u64, power: &Power, key: &[u8]) -> Vec<u8> {
-    let mut e = crate::cbor::Encoder::new();
-    e.buf.reserve(key.len() + 32);
+/// A place in go-f3's order: power descending, then participant ID ascending.
+type Key = (Reverse<Power>, u64);
+
+/// Replaces `out` with the encoding of the entry `[id, power, key]`.
+fn encode_entry(out: &mut Vec<u8>, id: u64, power: &Power, key: &[u8]) {
+    out.clear();
+    let mut e = crate::cbor::Encoder {
+        buf: std::mem::take(out),
+    };
     e.array(3);
     e.u64(id);
     power.encode(&mut e);
     e.bytes(key);
-    e.into_bytes()
-}
-
-/// Adds a participant's entry encoding to the table order.
-fn order_insert(
-    order: &mut BTreeMap<(Reverse<Power>, u64), Vec<u8>>,
-    encoded_len: &mut usize,
-    id: u64,
-    power: &Power,
-    key: &[u8],
-) {
-    let encoded = encode_entry(id, power, key);
-    *encoded_len += encoded.len();
-    order.insert((Reverse(power.clone()), id), encoded);
+    *out = e.buf;
 }
 
 /// The power table in force, kept by participant so deltas apply in O(1), with its go-f3 order
 /// maintained alongside (power descending, then ID ascending) holding every entry's encoding,
-/// so the table's encoding is one walk of the order and only changed entries are re-encoded.
-/// (Looking each entry up by participant during that walk cost as much as hashing the result
-/// at the `chain` level, where it happens after every certificate.) The CID is computed only
-/// when asked for and kept until the next change.
+/// so the table's encoding is the order's leaves one after another and only changed entries
+/// are re-encoded. (Looking each entry up by participant while encoding cost as much as
+/// hashing the result at the `chain` level, where it happens after every certificate.) The CID
+/// is computed only when asked for and kept until the next change.
 ///
 /// The order is kept up to date only while it is used: when two deltas arrive with no use of
 /// the order between them (the `import` level, which hashes the table only at checkpoints),
@@ -184,12 +249,13 @@ fn order_insert(
 pub struct PowerTable {
     members: HashMap<u64, Member>,
     /// Entry encodings, `[ID, Power, PubKey]`, in go-f3's order.
-    order: BTreeMap<(Reverse<Power>, u64), Vec<u8>>,
+    order: Order<Key>,
     /// Whether `order` is out of date (rebuilt at the next use).
     stale: bool,
     /// Whether `order` was used since the last delta.
     used: bool,
-    encoded_len: usize,
+    /// Room to encode an entry.
+    scratch: Vec<u8>,
     version: u64,
     cid: Option<Cid>,
     entries: Option<PowerEntries>,
@@ -206,42 +272,57 @@ pub struct Hashed {
     pub bytes: u64,
 }
 
+/// A table's encoding as it was when taken, sharing the table's storage (nothing copied), to
+/// hash on another thread while the table moves on.
+#[derive(Debug, Clone)]
+pub struct TableBytes {
+    /// The CBOR array header.
+    header: Vec<u8>,
+    entries: Snapshot<Key>,
+}
+
+impl TableBytes {
+    /// The CID of this encoding (`certs.MakePowerTableCID`).
+    pub fn cid(&self) -> Cid {
+        let mut st = crate::cids::blake2b256_state();
+        st.update(&self.header);
+        for part in self.entries.parts() {
+            st.update(part);
+        }
+        crate::cids::cid_from_digest(crate::cids::DAG_CBOR, &crate::cids::finish_blake2b256(&st))
+    }
+}
+
 impl PowerTable {
     /// The table a header declares (already checked with [`check_table`]).
     pub fn new(initial: &PowerEntries) -> Self {
         let mut t = PowerTable {
             members: HashMap::new(),
-            order: BTreeMap::new(),
+            order: Order::new(),
             stale: false,
             used: true,
-            encoded_len: 0,
+            scratch: Vec::new(),
             version: 0,
             cid: None,
             entries: None,
             hashed: Hashed::default(),
         };
         for e in &initial.0 {
-            t.put(e.id, Power::from_bigint(e.power.clone()), e.pub_key.clone());
+            let power = Power::from_bigint(e.power.clone());
+            if let Some(old) = t.members.remove(&e.id) {
+                t.order.remove(&(Reverse(old.power), e.id));
+            }
+            encode_entry(&mut t.scratch, e.id, &power, &e.pub_key);
+            t.order.insert((Reverse(power.clone()), e.id), &t.scratch);
+            t.members.insert(
+                e.id,
+                Member {
+                    power,
+                    key: e.pub_key.clone(),
+                },
+            );
         }
         t
-    }
-
-    fn put(&mut self, id: u64, power: Power, key: Vec<u8>) {
-        let _ = self.remove(id);
-        if !self.stale {
-            order_insert(&mut self.order, &mut self.encoded_len, id, &power, &key);
-        }
-        self.members.insert(id, Member { power, key });
-    }
-
-    fn remove(&mut self, id: u64) -> Option<Member> {
-        let m = self.members.remove(&id)?;
-        if !self.stale {
-            if let Some(encoded) = self.order.remove(&(Reverse(m.power.clone()), id)) {
-                self.encoded_len -= encoded.len();
-            }
-        }
-        Some(m)
     }
 
     /// Brings the order up to date before a use.
@@ -249,15 +330,16 @@ impl PowerTable {
         self.used = true;
         if self.stale {
             self.stale = false;
-            self.encoded_len = 0;
-            for (id, m) in &self.members {
-                order_insert(
-                    &mut self.order,
-                    &mut self.encoded_len,
-                    *id,
-                    &m.power,
-                    &m.key,
-                );
+            let mut keys: Vec<(Key, &Member)> = self
+                .members
+                .iter()
+                .map(|(id, m)| ((Reverse(m.power.clone()), *id), m))
+                .collect();
+            keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            self.order.clear();
+            for (key, m) in keys {
+                encode_entry(&mut self.scratch, key.1, &m.power, &m.key);
+                self.order.push_last(key, &self.scratch);
             }
         }
     }
@@ -281,12 +363,25 @@ impl PowerTable {
     pub fn encoded(&mut self) -> Vec<u8> {
         self.refresh_order();
         let mut e = crate::cbor::Encoder::new();
-        e.buf.reserve(self.encoded_len + 9);
-        e.array(self.members.len() as u64);
-        for encoded in self.order.values() {
-            e.buf.extend_from_slice(encoded);
-        }
+        e.buf.reserve(self.order.encoded_len() + 9);
+        e.array(self.order.len() as u64);
+        self.order.write_to(&mut e.buf);
         e.into_bytes()
+    }
+
+    /// The encoding, shared rather than copied, counted as one to be hashed for a commitment
+    /// (see [`Hashed`]).
+    pub fn snapshot_for_hashing(&mut self) -> TableBytes {
+        self.refresh_order();
+        let mut header = crate::cbor::Encoder::new();
+        header.array(self.order.len() as u64);
+        let header = header.into_bytes();
+        self.hashed.tables += 1;
+        self.hashed.bytes += (header.len() + self.order.encoded_len()) as u64;
+        TableBytes {
+            header,
+            entries: self.order.snapshot(),
+        }
     }
 
     /// The encoding, counted as one to be hashed for a commitment (see [`Hashed`]).
@@ -327,7 +422,7 @@ impl PowerTable {
         if let Some(c) = self.cid {
             return c;
         }
-        let c = crate::cids::cid_of(crate::cids::DAG_CBOR, &self.encoded_for_hashing());
+        let c = self.snapshot_for_hashing().cid();
         self.cid = Some(c);
         c
     }
@@ -339,7 +434,13 @@ impl PowerTable {
     /// Returns whether anything changed. On an error the table is left part-applied: the
     /// validation it serves stops at the first error.
     pub fn apply(&mut self, delta: &[PowerTableDelta]) -> Result<bool> {
-        if delta.is_empty() {
+        self.apply_each(delta)
+    }
+
+    /// As [`PowerTable::apply`], for deltas of any form (a view's, read in place).
+    pub fn apply_each<D: Delta>(&mut self, delta: impl IntoIterator<Item = D>) -> Result<bool> {
+        let mut delta = delta.into_iter().peekable();
+        if delta.peek().is_none() {
             return Ok(false);
         }
         self.cid = None;
@@ -352,55 +453,75 @@ impl PowerTable {
         self.used = false;
         let mut last: Option<u64> = None;
         for d in delta {
-            let id = d.participant_id;
+            let id = d.participant_id();
+            let signing_key = d.signing_key();
             if last.is_some_and(|l| id <= l) {
                 return Err(Error::new(ErrorKind::DeltaUnsorted(id)));
             }
             last = Some(id);
-            let delta_zero = d.power_delta.sign() == Sign::NoSign;
-            if delta_zero && d.signing_key.is_empty() {
+            let delta_zero = d.power_sign() == Sign::NoSign;
+            if delta_zero && signing_key.is_empty() {
                 return Err(Error::new(ErrorKind::DeltaZero(id)));
             }
-            if !d.signing_key.is_empty() && d.signing_key.len() as u64 != limits::PUBKEY {
+            if !signing_key.is_empty() && signing_key.len() as u64 != limits::PUBKEY {
                 return Err(Error::new(ErrorKind::PowerTableKeyLength(
                     id,
-                    d.signing_key.len() as u64,
+                    signing_key.len() as u64,
                 )));
             }
-            let sum = match self.members.get(&id) {
+            let existing = self.members.get_mut(&id);
+            let sum = match &existing {
                 Some(m) => {
-                    if m.key == d.signing_key {
+                    if m.key == signing_key {
                         return Err(Error::new(ErrorKind::DeltaUnchangedKey(id)));
                     }
-                    m.power.add(&d.power_delta)
+                    m.power.add(&d)
                 }
                 None => {
-                    if d.power_delta.sign() != Sign::Plus {
+                    if d.power_sign() != Sign::Plus {
                         return Err(Error::new(ErrorKind::DeltaNewNonPositive(id)));
                     }
-                    if d.signing_key.is_empty() {
+                    if signing_key.is_empty() {
                         return Err(Error::new(ErrorKind::DeltaNewWithoutKey(id)));
                     }
-                    Power::Small(0).add(&d.power_delta)
+                    Power::Small(0).add(&d)
                 }
             };
-            if !d.signing_key.is_empty() && matches!(sum, Sum::Zero) {
+            if !signing_key.is_empty() && matches!(sum, Sum::Zero) {
                 return Err(Error::new(ErrorKind::DeltaKeyOnRemoval(id)));
             }
-            let power = match sum {
-                Sum::Zero => {
-                    let _ = self.remove(id);
-                    continue;
+            // One lookup of the participant for a change of power or key, the common case.
+            match (sum, existing) {
+                (Sum::Negative, _) => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
+                (Sum::Zero, _) => {
+                    if let Some(m) = self.members.remove(&id) {
+                        if !self.stale {
+                            self.order.remove(&(Reverse(m.power), id));
+                        }
+                    }
                 }
-                Sum::Negative => return Err(Error::new(ErrorKind::DeltaNegativePower(id))),
-                Sum::Positive(p) => p,
-            };
-            let old_key = self.remove(id).map(|m| m.key);
-            let key = match old_key {
-                Some(k) if d.signing_key.is_empty() => k,
-                _ => d.signing_key.clone(),
-            };
-            self.put(id, power, key);
+                (Sum::Positive(power), Some(m)) => {
+                    let old = std::mem::replace(&mut m.power, power);
+                    if !signing_key.is_empty() {
+                        m.key = signing_key.to_vec();
+                    }
+                    if !self.stale {
+                        self.order.remove(&(Reverse(old), id));
+                        encode_entry(&mut self.scratch, id, &m.power, &m.key);
+                        self.order
+                            .insert((Reverse(m.power.clone()), id), &self.scratch);
+                    }
+                }
+                (Sum::Positive(power), None) => {
+                    if !self.stale {
+                        encode_entry(&mut self.scratch, id, &power, signing_key);
+                        self.order
+                            .insert((Reverse(power.clone()), id), &self.scratch);
+                    }
+                    let key = signing_key.to_vec();
+                    self.members.insert(id, Member { power, key });
+                }
+            }
         }
         Ok(true)
     }

@@ -11,11 +11,14 @@
 //!
 //! Measured: checking canonicity by re-encoding with `fvm_ipld_bitfield` took over half of the
 //! `structure` level's time on a mainnet-shaped snapshot; `tests/bitfield_oracle.rs` checks
-//! this codec against that crate.
+//! this codec against that crate. Checking a signer set without keeping it ([`check`], what the
+//! borrowed certificate view does) decodes a run of ones and the run of zeros after it with one
+//! table lookup: on mainnet-shaped signer sets that took a third fewer instructions than a run
+//! at a time, and allocates nothing.
 
 use std::ops::Range;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 
 /// A set of indexes as sorted, disjoint, non-adjacent ranges.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -23,167 +26,25 @@ pub struct Runs {
     ranges: Vec<Range<u64>>,
 }
 
-/// Bits least significant first, through a 64-bit window refilled eight bytes at a time where
-/// the input allows; zeros past the end.
-struct Bits<'a> {
-    bytes: &'a [u8],
-    next: usize,
-    window: u64,
-    have: u32,
-    pos: u64,
-}
+mod decode;
 
-impl<'a> Bits<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Bits {
-            bytes,
-            next: 0,
-            window: 0,
-            have: 0,
-            pos: 0,
-        }
-    }
-
-    /// Tops the window up to at least 57 bits.
-    #[inline]
-    fn refill(&mut self) {
-        if let Some(word) = self.bytes.get(self.next..self.next + 8) {
-            let mut le = [0u8; 8];
-            le.copy_from_slice(word);
-            let take = (63 - self.have) / 8;
-            self.window |= u64::from_le_bytes(le) << self.have;
-            // Bits above the whole bytes taken are shifted in again on the next refill.
-            self.window &= u64::MAX >> (64 - (self.have + take * 8));
-            self.next += take as usize;
-            self.have += take * 8;
-        } else {
-            while self.have <= 56 {
-                let b = self.bytes.get(self.next).copied().unwrap_or(0);
-                self.next += 1;
-                self.window |= u64::from(b) << self.have;
-                self.have += 8;
-            }
-        }
-    }
-
-    /// The next `n` (at most 57) bits without consuming them.
-    #[inline]
-    fn peek(&mut self, n: u32) -> u64 {
-        if self.have < n {
-            self.refill();
-        }
-        self.window & ((1u64 << n) - 1)
-    }
-
-    #[inline]
-    fn consume(&mut self, n: u32) {
-        self.window >>= n;
-        self.have -= n;
-        self.pos += u64::from(n);
-    }
-
-    /// The next `n` (at most 8) bits.
-    #[inline]
-    fn read(&mut self, n: u32) -> u8 {
-        let v = self.peek(n) as u8;
-        self.consume(n);
-        v
-    }
-}
-
-fn malformed(msg: &str) -> Error {
-    Error::new(ErrorKind::BitfieldMalformed(msg.to_string()))
-}
-
-fn non_canonical() -> Error {
-    Error::new(ErrorKind::BitfieldNonCanonical)
-}
-
-/// One run's length, in its shortest form: `1` is a run of one, `01` and 4 bits a run of 2 to
-/// 15, `00` and a LEB128 varint a run of 16 or more.
-#[inline(always)]
-fn run_length(b: &mut Bits<'_>) -> Result<u64> {
-    let head = b.peek(6);
-    if head & 1 == 1 {
-        b.consume(1);
-        return Ok(1);
-    }
-    if head & 2 == 2 {
-        b.consume(6);
-        let n = head >> 2;
-        if n < 2 {
-            return Err(non_canonical());
-        }
-        return Ok(n);
-    }
-    b.consume(2);
-    let mut v = 0u64;
-    let mut shift = 0u32;
-    loop {
-        let byte = b.read(8);
-        if shift == 63 && byte > 1 {
-            return Err(malformed("run length overflows 64 bits"));
-        }
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            if byte == 0 && shift > 0 {
-                return Err(non_canonical());
-            }
-            break;
-        }
-        shift += 7;
-        if shift > 63 {
-            return Err(malformed("run length varint is too long"));
-        }
-    }
-    if v < 16 {
-        return Err(non_canonical());
-    }
-    Ok(v)
-}
+pub use decode::{check, RunIter, Summary};
+use decode::{malformed, walk};
 
 impl Runs {
     /// Decodes canonical RLE+ bytes.
     pub fn decode(bytes: &[u8]) -> Result<Runs> {
-        let Some(&last) = bytes.last() else {
-            return Ok(Runs::default());
-        };
-        if last == 0 {
-            return Err(non_canonical());
-        }
-        // The index of the last set bit: every run's encoding holds a set bit, so when none
-        // remains the runs have ended.
-        let end = (bytes.len() as u64 - 1) * 8 + u64::from(7 - last.leading_zeros() as u8);
-        let mut b = Bits::new(bytes);
-        if b.read(2) != 0 {
-            return Err(malformed("unsupported version"));
-        }
-        let starts_with_ones = b.read(1) == 1;
-        let mut index = 0u64;
         // A run of ones takes at least one bit, and one of zeros another: at most four per byte.
         let mut ranges = Vec::with_capacity((bytes.len() * 4).min(4096));
-        if !starts_with_ones {
-            if b.pos > end {
-                return Err(non_canonical());
-            }
-            index = run_length(&mut b)?;
-        }
-        // Runs alternate, ones then zeros; the last must be a run of ones.
-        loop {
-            if b.pos > end {
-                // A trailing run of zeros (or no run at all).
-                return Err(non_canonical());
-            }
-            let next = index
-                .checked_add(run_length(&mut b)?)
-                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
-            ranges.push(index..next);
-            if b.pos > end {
-                return Ok(Runs { ranges });
-            }
-            index = next
-                .checked_add(run_length(&mut b)?)
-                .ok_or_else(|| malformed("bitfield extends past 2^64"))?;
+        walk(bytes, |start, next| ranges.push(start..next))?;
+        Ok(Runs { ranges })
+    }
+
+    /// The set of the runs `runs` yields, which must be ascending, disjoint and not adjacent
+    /// (as [`RunIter`] yields them).
+    pub(crate) fn from_runs(runs: impl Iterator<Item = Range<u64>>) -> Runs {
+        Runs {
+            ranges: runs.collect(),
         }
     }
 
