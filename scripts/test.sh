@@ -48,6 +48,7 @@ if [ "$go" = 1 ]; then
   ignored=(-- --include-ignored)
 fi
 cargo test --quiet "${P[@]}" --all-features --all-targets "${ignored[@]}" 2>&1 | tee target/rust-tests.log
+cargo test --quiet "${P[@]}" --all-features --doc 2>&1 | tee -a target/rust-tests.log
 grep -q "test result: ok" target/rust-tests.log
 
 if [ "$go" = 1 ]; then
