@@ -3,7 +3,9 @@
 #
 # Every Rust build here uses the `ci` profile (release, with overflow checks and debug
 # assertions), so the dependencies are compiled once for the tests, the corpus runs and the
-# differential; the go-f3 harness builds on the side meanwhile. Each stage prints its time.
+# differential. The builds come first (the go-f3 harness builds alongside them); then the Rust
+# tests, the Go tests and the fuzz smoke run side by side, each into its own log. Each stage
+# prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
@@ -16,6 +18,13 @@ stage() {
   stage_start=$SECONDS
   [ -n "$1" ] && echo "== $1"
   return 0
+}
+# Waits for background job $1 (logging to $2): prints its log, fails if it failed.
+finish() {
+  local status=0
+  wait "$1" || status=$?
+  cat "$2"
+  [ "$status" = 0 ] || { echo "== FAILED: $2 (exit $status)"; exit 1; }
 }
 
 go=0
@@ -39,28 +48,35 @@ if cargo tree -e normal --no-default-features --prefix none | grep -E "^(clap|in
 fi
 cargo publish --dry-run --no-verify --allow-dirty --quiet 2>target/publish.log || { cat target/publish.log; exit 1; }
 
-stage "Rust tests (with the go-f3 harness: the cross-checks and the compatibility matrix too)"
+stage "builds: tests, examples, fuzz targets"
 cargo test --quiet "${P[@]}" --all-features --all-targets --no-run
+cargo build --quiet "${P[@]}" --features fuzzing --examples
+./scripts/fuzz-smoke.sh build
+
+stage "Rust tests (with the go-f3 harness: the cross-checks and the compatibility matrix), Go tests and the fuzz smoke (${FUZZ_SECONDS:-20} s a target), side by side"
+./scripts/fuzz-smoke.sh run >target/fuzz-smoke.log 2>&1 &
+fuzz=$!
 ignored=()
 if [ "$go" = 1 ]; then
-  wait "$go_build" || { cat target/go-build.log; exit 1; }
+  finish "$go_build" target/go-build.log
+  ./interop/go-f3/build.sh test >target/go-tests.log 2>&1 &
+  go_tests=$!
   export FRC0108_F3HARNESS="$PWD/target/f3harness"
   ignored=(-- --include-ignored)
 fi
-cargo test --quiet "${P[@]}" --all-features --all-targets "${ignored[@]}" 2>&1 | tee target/rust-tests.log
+cargo test --quiet "${P[@]}" --all-features --all-targets "${ignored[@]}" >target/rust-tests.log 2>&1 &
+rust=$!
+finish "$rust" target/rust-tests.log
 cargo test --quiet "${P[@]}" --all-features --doc 2>&1 | tee -a target/rust-tests.log
 grep -q "test result: ok" target/rust-tests.log
+[ "$go" = 1 ] && finish "$go_tests" target/go-tests.log
+finish "$fuzz" target/fuzz-smoke.log
 
 if [ "$go" = 1 ]; then
-  stage "go-f3 harness: Go tests"
-  ./interop/go-f3/build.sh test 2>&1 | tee target/go-tests.log
   stage "differential against go-f3 (structure-aware cases, a fixed seed; any finding fails)"
   cargo run --quiet "${P[@]}" --features fuzzing --example differential -- 500 1 | tail -1
   stage "differential against go-f3 at the crypto level (signed chains changed at the signature level, a fixed seed)"
   cargo run --quiet "${P[@]}" --features fuzzing --example differential -- 200 1 --level crypto | tail -2
 fi
-
-stage "fuzz smoke (every target, ${FUZZ_SECONDS:-20} s each, tight memory limits)"
-./scripts/fuzz-smoke.sh
 stage ""
 echo "== all passed in $((SECONDS - t0)) s"

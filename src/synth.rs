@@ -222,6 +222,7 @@ fn random_delta(
     let entries = table.entries().clone();
     let mut out: std::collections::BTreeMap<u64, PowerTableDelta> = Default::default();
     let changes = 1 + rng.below(3);
+    let mut leaving = 0;
     for _ in 0..changes {
         let kind = rng.below(4);
         if kind == 0 || entries.0.len() <= 2 {
@@ -266,12 +267,17 @@ fn random_delta(
                 power_delta: BigInt::default(),
                 signing_key: keys.new_key(rng),
             },
-            // The participant leaves.
-            _ => PowerTableDelta {
-                participant_id: e.id,
-                power_delta: -e.power.clone(),
-                signing_key: Vec::new(),
-            },
+            // The participant leaves, unless the table would be left empty (a rule of the
+            // chain level: an empty table makes go-f3's quorum rule pass unsigned certificates).
+            _ if leaving + 1 < entries.0.len() => {
+                leaving += 1;
+                PowerTableDelta {
+                    participant_id: e.id,
+                    power_delta: -e.power.clone(),
+                    signing_key: Vec::new(),
+                }
+            }
+            _ => continue,
         };
         out.insert(e.id, d);
     }
