@@ -19,11 +19,13 @@ stage() {
   [ -n "$1" ] && echo "== $1"
   return 0
 }
-# Waits for background job $1 (logging to $2): prints its log, fails if it failed.
+# Waits for background job $1 (logging to $2): prints its log and when it ended, fails if it
+# failed.
 finish() {
   local status=0
   wait "$1" || status=$?
   cat "$2"
+  echo "   ($2 done at $((SECONDS - t0)) s)"
   [ "$status" = 0 ] || { echo "== FAILED: $2 (exit $status)"; exit 1; }
 }
 
@@ -42,7 +44,7 @@ cargo clippy --all-targets --all-features --quiet -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --all-features
 
 stage "the library alone: codec and validation, none of the tools' dependencies"
-cargo build --quiet "${P[@]}" --no-default-features --lib
+cargo check --quiet --no-default-features --lib
 if cargo tree -e normal --no-default-features --prefix none | grep -E "^(clap|indicatif|arbitrary|serde_json) "; then
   echo "the library without default features depends on the crates above"; exit 1
 fi
@@ -64,11 +66,12 @@ if [ "$go" = 1 ]; then
   export FRC0108_F3HARNESS="$PWD/target/f3harness"
   ignored=(-- --include-ignored)
 fi
-cargo test --quiet "${P[@]}" --all-features --all-targets "${ignored[@]}" >target/rust-tests.log 2>&1 &
+{
+  cargo test --quiet "${P[@]}" --all-features --all-targets "${ignored[@]}" &&
+    cargo test --quiet "${P[@]}" --all-features --doc
+} >target/rust-tests.log 2>&1 &
 rust=$!
 finish "$rust" target/rust-tests.log
-cargo test --quiet "${P[@]}" --all-features --doc 2>&1 | tee -a target/rust-tests.log
-grep -q "test result: ok" target/rust-tests.log
 [ "$go" = 1 ] && finish "$go_tests" target/go-tests.log
 finish "$fuzz" target/fuzz-smoke.log
 

@@ -60,8 +60,19 @@ impl<S: Read + Write + Seek> Assembler<S> {
     /// Takes the next certificate, which must be for the next instance.
     pub fn push(&mut self, cert: &FinalityCertificate) -> Result<()> {
         let first = *self.first_instance.get_or_insert(cert.instance);
-        let expected = first.saturating_add(self.count);
         let found = cert.instance;
+        let Some(expected) = first.checked_add(self.count) else {
+            // The previous certificate was instance u64::MAX: nothing can follow it.
+            let kind = if found == u64::MAX {
+                ErrorKind::SequenceDuplicate { found }
+            } else {
+                ErrorKind::SequenceOutOfOrder {
+                    previous: u64::MAX,
+                    found,
+                }
+            };
+            return Err(Error::new(kind).in_instance(found));
+        };
         if found != expected {
             let kind = if self.count == 0 {
                 ErrorKind::SequenceFirst { expected, found }
@@ -100,7 +111,8 @@ impl<S: Read + Write + Seek> Assembler<S> {
         let header = F3SnapshotHeader {
             version: HEADER_VERSION,
             first_instance,
-            latest_instance: first_instance + (self.count - 1),
+            // `push` took certificate `count - 1` only as instance `first_instance + count - 1`.
+            latest_instance: first_instance.saturating_add(self.count - 1),
             initial_power_table: self.table,
         };
         let body = header.to_cbor();
@@ -188,5 +200,48 @@ impl<S: Read + Seek> Assembled<S> {
         car.write_block_from(&cid, len, &mut self.bytes()?)?;
         car.write_block(&head.0, &head.1)?;
         Ok((car.finish()?, md_cid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{PowerEntry, Signers, SupplementalData, TipSet};
+
+    /// A certificate for `instance` (its content does not matter to the sequence).
+    fn cert(instance: u64, table: &PowerEntries) -> FinalityCertificate {
+        FinalityCertificate {
+            instance,
+            ec_chain: Some(vec![TipSet {
+                epoch: 1,
+                key: vec![1; 38],
+                power_table: table.cid(),
+                commitments: [0; 32],
+            }]),
+            supplemental_data: SupplementalData {
+                commitments: [0; 32],
+                power_table: table.cid(),
+            },
+            signers: Signers::from_indexes([0]),
+            signature: vec![0; 96],
+            power_table_delta: vec![],
+        }
+    }
+
+    /// Instance u64::MAX is the last there can be: a certificate after it is refused, not
+    /// counted past the end of the integers.
+    #[test]
+    fn nothing_follows_the_last_instance() {
+        let table = PowerEntries(vec![PowerEntry {
+            id: 1,
+            power: 1.into(),
+            pub_key: vec![0; 48],
+        }]);
+        let mut a = Assembler::new(table.clone(), None, std::io::Cursor::new(Vec::new()));
+        a.push(&cert(u64::MAX, &table)).unwrap();
+        let e = a.push(&cert(u64::MAX, &table)).unwrap_err();
+        assert_eq!(e.code(), "sequence-duplicate");
+        let e = a.push(&cert(3, &table)).unwrap_err();
+        assert_eq!(e.code(), "sequence-out-of-order");
     }
 }

@@ -148,11 +148,14 @@ impl<R: Read> FrameReader<R> {
                 self.hashed = self.start;
                 crate::cids::finish_blake2b256(st)
             }
-            Hasher::Threaded { tx, .. } => {
+            Hasher::Threaded { tx, in_flight, .. } => {
                 let Some(t) = tx.as_ref() else { return [0; 32] };
                 if !pending.is_empty() {
                     let v = pending.to_vec();
                     let n = v.len();
+                    // The thread hands every buffer back, and a returned buffer is taken off
+                    // the count in flight: this one must be on it.
+                    *in_flight += n;
                     let _ = t.send(Msg::Data(v, 0..n));
                 }
                 self.hashed = self.start;
@@ -299,14 +302,14 @@ impl<R: Read> FrameReader<R> {
                 while *in_flight > 0 && *in_flight + self.buf.len() > MAX_IN_FLIGHT {
                     match back.recv() {
                         Ok(v) => {
-                            *in_flight -= v.len();
+                            *in_flight = in_flight.saturating_sub(v.len());
                             spare = Some(v);
                         }
                         Err(_) => *in_flight = 0,
                     }
                 }
                 while let Ok(v) = back.try_recv() {
-                    *in_flight -= v.len();
+                    *in_flight = in_flight.saturating_sub(v.len());
                     spare = Some(v);
                 }
                 let mut next = spare.filter(|v| v.len() >= size).unwrap_or_default();

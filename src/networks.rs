@@ -113,6 +113,17 @@ pub enum ManifestError {
     },
 }
 
+impl ManifestError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ManifestError::NotJson(_) => "manifest-not-json",
+            ManifestError::Missing(_) => "manifest-missing-field",
+            ManifestError::Field { .. } => "manifest-field",
+        }
+    }
+}
+
 #[cfg(feature = "json")]
 impl Network {
     /// Reads a go-f3 / Lotus manifest (`NetworkName`, `InitialInstance`, `InitialPowerTable`,

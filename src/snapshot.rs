@@ -110,7 +110,7 @@ pub fn read_car_snapshot_with<R: Read>(
     let Some(first) = car.next_section()? else {
         // A header with no block: a v1 snapshot missing its head.
         info.version = Some(SnapshotVersion::V1);
-        return missing(&info.roots, &[], "root");
+        return missing(&info.roots, &[], "root", car.position());
     };
     info.sections += 1;
     let single_root = info.roots.len() == 1;
@@ -132,7 +132,7 @@ pub fn read_car_snapshot_with<R: Read>(
         }
         let mut found = vec![first.cid];
         walk_rest(&mut car, info, &roots, &mut found, chain)?;
-        return missing(&roots, &found, "root");
+        return missing(&roots, &found, "root", car.position());
     }
 
     // v2: the root is the metadata block, first in the CAR, hashing to its CID.
@@ -167,7 +167,12 @@ pub fn read_car_snapshot_with<R: Read>(
     let mut found = Vec::new();
     chain.start(SnapshotVersion::V2, &md.head_tipset_key);
     walk_rest(&mut car, info, &md.head_tipset_key, &mut found, chain)?;
-    missing(&md.head_tipset_key, &found, "head tipset block")
+    missing(
+        &md.head_tipset_key,
+        &found,
+        "head tipset block",
+        car.position(),
+    )
 }
 
 /// Checks a v2 snapshot's metadata block `md`, read from section `first` whose data hashes to
@@ -230,13 +235,18 @@ pub(crate) fn f3_section<R: Read>(car: &mut CarReader<R>, f3: Cid) -> Result<Sec
     }
 }
 
-/// Fails with the first of `wanted` not in `found`.
-fn missing(wanted: &[Cid], found: &[Cid], what: &'static str) -> Result<()> {
+/// Fails with the first of `wanted` not in `found`, located at `end`, the end of the CAR
+/// (where the block was looked for last).
+fn missing(wanted: &[Cid], found: &[Cid], what: &'static str, end: u64) -> Result<()> {
+    let found: std::collections::HashSet<&Cid> = found.iter().collect();
     match wanted.iter().find(|c| !found.contains(c)) {
-        Some(c) => Err(Error::new(ErrorKind::CarBlockMissing {
-            what,
-            cid: c.to_string(),
-        })),
+        Some(c) => Err(Error::at(
+            ErrorKind::CarBlockMissing {
+                what,
+                cid: c.to_string(),
+            },
+            end,
+        )),
         None => Ok(()),
     }
 }
@@ -269,9 +279,12 @@ fn walk_rest<R: Read>(
     chain: &mut dyn ChainVisitor,
 ) -> Result<()> {
     let mut buf = Vec::new();
+    // Up to 8192 wanted CIDs: sets, so a long CAR costs one lookup a block.
+    let wanted: std::collections::HashSet<&Cid> = wanted.iter().collect();
+    let mut seen: std::collections::HashSet<Cid> = found.iter().copied().collect();
     while let Some(sec) = car.next_section()? {
         info.sections += 1;
-        if wanted.contains(&sec.cid) && !found.contains(&sec.cid) {
+        if wanted.contains(&sec.cid) && seen.insert(sec.cid) {
             found.push(sec.cid);
         }
         if chain.wants(&sec.cid, sec.data_len) {

@@ -501,3 +501,81 @@ fn consistency_is_reported() {
     assert_eq!(v["consistency"]["finalized"]["epoch"], 110);
     assert_eq!(v["consistency"]["head"]["epoch"], 108);
 }
+
+/// A corrupt zstd stream (a frame cut short) is the input's fault, whichever command reads
+/// it: exit 1 with the code `zstd`, never "cannot read" (exit 2).
+#[test]
+fn corrupt_zstd_is_a_verdict_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let f3 = std::fs::read(fixture("churn.f3")).unwrap();
+    // A frame cut short: the decoder, not the file, fails.
+    let mut z = zstd::encode_all(&f3[..], 3).unwrap();
+    z.truncate(z.len() * 2 / 3);
+    let bad = dir.path().join("bad.f3.zst");
+    std::fs::write(&bad, &z).unwrap();
+    let bad = bad.to_str().unwrap();
+    let (code, v, _) = run(&["check", "--json", bad]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["errors"][0]["code"], "zstd");
+    let out = bin().args(["dump", bad]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("zstd"), "{err}");
+    let car = dir.path().join("v1.car.zst");
+    let chain = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/export40-headers.car"),
+    )
+    .unwrap();
+    let mut z = zstd::encode_all(&chain[..], 3).unwrap();
+    z.truncate(z.len() * 2 / 3);
+    std::fs::write(&car, &z).unwrap();
+    let out_path = dir.path().join("out.car");
+    let out = bin()
+        .args([
+            "merge",
+            "--level",
+            "structure",
+            "--v1",
+            car.to_str().unwrap(),
+            "--f3",
+            &fixture("churn.f3"),
+            "--out",
+            out_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("zstd"), "{err}");
+    assert!(!out_path.exists());
+}
+
+/// An output that is one of the command's inputs is refused, even with --force: the rename
+/// into place would replace the file being read.
+#[test]
+fn an_output_is_never_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let f3 = dir.path().join("data.f3");
+    std::fs::copy(fixture("churn.f3"), &f3).unwrap();
+    let before = std::fs::read(&f3).unwrap();
+    let chain = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/export40-headers.car");
+    let out = bin()
+        .args([
+            "merge",
+            "--force",
+            "--level",
+            "structure",
+            "--v1",
+            chain.to_str().unwrap(),
+            "--f3",
+            f3.to_str().unwrap(),
+            "--out",
+            f3.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is an input"), "{err}");
+    assert_eq!(std::fs::read(&f3).unwrap(), before);
+}

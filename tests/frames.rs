@@ -218,3 +218,41 @@ fn long_streams_hash_on_a_thread_alike() {
         compare(data[..data.len() - 100].to_vec(), steps, None, 1 << 20, 0);
     }
 }
+
+/// The CID of the bytes consumed so far, asked for mid-stream and again and again once hashing
+/// has moved to its thread (past the first MiB), is each time the blake2b-256 of exactly the
+/// bytes the blocks used, and the stream's CID at the end is go-f3's.
+#[test]
+fn cid_mid_stream_is_that_of_the_bytes_consumed() {
+    use frc0108::cids::{cid_of, RAW};
+    use frc0108::f3data::F3DataReader;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/go-f3/large.f3");
+    let data = std::fs::read(path).unwrap();
+    assert!(
+        data.len() > 3 << 19,
+        "large.f3 must pass the threading threshold"
+    );
+    let mut reader = F3DataReader::new(&data[..]).unwrap();
+    let mut n = 0u64;
+    while let Some(block) = reader.next() {
+        block.unwrap();
+        n += 1;
+        if n % 97 == 0 {
+            let consumed = reader.bytes_read() as usize;
+            assert_eq!(
+                reader.cid(),
+                cid_of(RAW, &data[..consumed]),
+                "after {n} certificates"
+            );
+        }
+    }
+    assert_eq!(reader.bytes_read() as usize, data.len());
+    let side: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/go-f3/large.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reader.cid().to_string(), side["f3_cid"].as_str().unwrap());
+}

@@ -366,12 +366,26 @@ fn outputs_appear_whole_or_not_at_all() {
     let (code, err) = run(&["merge", "--v1", &v1p, "--f3", &f3p, "--out", outp]);
     assert_eq!(code, 2);
     assert!(err.contains("exists"), "{err}");
+    // The output named as an input too: refused before anything is read, even with --force.
     let (code, err) = run(&[
         "merge", "--v1", outp, "--f3", &f3p, "--out", outp, "--force",
     ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is an input"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), first, "the output changed");
+    let other = d.join("other.car");
+    let (code, err) = run(&[
+        "merge",
+        "--v1",
+        outp,
+        "--f3",
+        &f3p,
+        "--out",
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("[merge-v2-input]"), "{err}");
-    assert_eq!(std::fs::read(&out).unwrap(), first, "the output changed");
+    assert!(!other.exists());
 
     let (x3, xv) = (d.join("x.f3"), d.join("x.car"));
     let (code, err) = run(&[

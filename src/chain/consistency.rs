@@ -566,7 +566,8 @@ impl ChainVisitor for Checker {
 }
 
 /// Checks a chain CAR against `finalized`, the head of the last certificate of the F3 data it
-/// is to be joined with (what a writer merging a chain and F3 data runs first). The CAR is a
+/// is to be joined with, on its own (`merge` runs the same [`Checker`] on the blocks it copies,
+/// through `merge::ConsistencyCheck`). The CAR is a
 /// v1 snapshot (its roots are the head) or a v2 one (its `HeadTipsetKey`; its own F3 block is
 /// read and hashed, not judged). Every block hash is checked as `check` checks it.
 pub fn check_car<R: Read>(r: R, finalized: &TipsetRef) -> Result<Consistency> {

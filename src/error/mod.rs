@@ -90,7 +90,14 @@ impl From<ErrorKind> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::new(ErrorKind::Io(e.to_string()))
+        // A decompressor's fault travels inside an I/O error; it is the input's, not the I/O's.
+        match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<crate::report::ZstdFault>())
+        {
+            Some(fault) => Error::new(ErrorKind::Zstd(fault.0.clone())),
+            None => Error::new(ErrorKind::Io(e.to_string())),
+        }
     }
 }
 

@@ -136,11 +136,12 @@ pub(super) fn copy_chain<R: Read, W: Write>(
         }
     }
     if let Some(c) = head.iter().find(|c| missing.contains(c)) {
-        return Err(MergeError::Snapshot(Error::new(
+        return Err(MergeError::Snapshot(Error::at(
             ErrorKind::CarBlockMissing {
                 what: "head tipset block",
                 cid: c.to_string(),
             },
+            car.position(),
         )));
     }
     Ok(stats)

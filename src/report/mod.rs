@@ -7,6 +7,8 @@
 
 use std::cell::RefCell;
 use std::io::{self, Cursor, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[cfg(feature = "json")]
 pub mod json;
@@ -167,6 +169,10 @@ fn sniff(head: &[u8]) -> bool {
 
 /// `input` decompressed as a stream when it is zstd (by its first bytes, as [`analyze`]
 /// decides), with the window limit of `limits`, and which compression it was.
+///
+/// A fault of the zstd stream itself (not of the reader under it) reaches the caller as an
+/// I/O error carrying a [`ZstdFault`], which [`Error`]'s conversion turns into
+/// [`ErrorKind::Zstd`]: a verdict on the input, where a failing source stays an I/O error.
 pub fn decompressed<'a, R: Read + 'a>(
     input: R,
     limits: Limits,
@@ -175,11 +181,63 @@ pub fn decompressed<'a, R: Read + 'a>(
     if !is_zstd(&head) {
         return Ok((Compression::None, Box::new(input)));
     }
-    let mut d = zstd::stream::read::Decoder::new(input)
-        .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
-    d.window_log_max(limits.zstd_window_log_max)
-        .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
-    Ok((Compression::Zstd, Box::new(d)))
+    let failed = Arc::new(AtomicBool::new(false));
+    let source = Source {
+        inner: input,
+        failed: Arc::clone(&failed),
+    };
+    let fault = |e: io::Error| Error::new(ErrorKind::Zstd(e.to_string()));
+    let mut decoder = zstd::stream::read::Decoder::new(source).map_err(fault)?;
+    decoder
+        .window_log_max(limits.zstd_window_log_max)
+        .map_err(fault)?;
+    Ok((Compression::Zstd, Box::new(Zstd { decoder, failed })))
+}
+
+/// A fault of a zstd stream, carried inside the `io::Error` its decoder returns.
+#[derive(Debug)]
+pub struct ZstdFault(pub String);
+
+impl std::fmt::Display for ZstdFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ZstdFault {}
+
+/// The input under a decompressor, noting whether reading it ever failed.
+struct Source<R> {
+    inner: R,
+    failed: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.failed.store(true, Ordering::Relaxed);
+            }
+        })
+    }
+}
+
+/// A zstd decoder whose own errors are marked as [`ZstdFault`]s.
+struct Zstd<D> {
+    decoder: D,
+    failed: Arc<AtomicBool>,
+}
+
+impl<D: Read> Read for Zstd<D> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.decoder.read(buf).map_err(|e| {
+            if self.failed.load(Ordering::Relaxed) || e.kind() == io::ErrorKind::Interrupted {
+                e
+            } else {
+                io::Error::other(ZstdFault(e.to_string()))
+            }
+        })
+    }
 }
 
 /// Whether decompressed input that starts with `head` (at least 11 bytes when there are) is a
@@ -240,38 +298,10 @@ pub fn analyze_limited<R: Read>(
         consistency: None,
         error: None,
     };
-    let source_failed = std::cell::Cell::new(false);
-    let input = Source {
-        inner: input,
-        failed: &source_failed,
-    };
-    if let Err(mut e) = run(input, opts, limits, progress, &mut a) {
-        // The decompressor's complaints reach us as I/O errors: an I/O error that the source
-        // did not raise is the zstd stream's.
-        if let (Compression::Zstd, ErrorKind::Io(msg), false) =
-            (a.compression, &e.kind, source_failed.get())
-        {
-            e.kind = ErrorKind::Zstd(msg.clone());
-        }
+    if let Err(e) = run(input, opts, limits, progress, &mut a) {
         a.error = Some(e);
     }
     a
-}
-
-/// The input as given, noting whether reading it ever failed.
-struct Source<'a, R> {
-    inner: R,
-    failed: &'a std::cell::Cell<bool>,
-}
-
-impl<R: Read> Read for Source<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).inspect_err(|e| {
-            if e.kind() != io::ErrorKind::Interrupted {
-                self.failed.set(true);
-            }
-        })
-    }
 }
 
 /// Counts the bytes read through it.
@@ -295,23 +325,9 @@ fn run<R: Read>(
     progress: &mut dyn FnMut(Progress),
     a: &mut Analysis,
 ) -> Result<()> {
-    let (head, input) = peek(input, 4)?;
     let certs = std::cell::Cell::new(0u64);
-    let mut zstd_reader;
-    let mut plain_reader;
-    let reader: &mut dyn Read = if is_zstd(&head) {
-        a.compression = Compression::Zstd;
-        zstd_reader = zstd::stream::read::Decoder::new(input)
-            .and_then(|mut d| {
-                d.window_log_max(limits.zstd_window_log_max)?;
-                Ok(d)
-            })
-            .map_err(|e| Error::new(ErrorKind::Zstd(e.to_string())))?;
-        &mut zstd_reader
-    } else {
-        plain_reader = input;
-        &mut plain_reader
-    };
+    let (compression, reader) = decompressed(input, limits)?;
+    a.compression = compression;
     let counted = ProgressReader {
         inner: reader,
         bytes: 0,

@@ -164,16 +164,24 @@ pub fn bdn_weights(keys: &[&[u8]]) -> Vec<[u8; 17]> {
 
 /// Powers scaled as go-f3 scales them; fails on a non-positive power.
 pub fn scaled_powers(entries: &[PowerEntry]) -> Result<(Vec<u64>, u64)> {
+    // No table is a strong quorum of nothing (go-f3 takes 0 of 0 as one).
+    if entries.is_empty() {
+        return Err(Error::new(ErrorKind::PowerTableEmpty));
+    }
     if let Some(r) = scaled_powers_small(entries) {
         return Ok(r);
     }
+    // Every power positive first: a total of zero (or below) has no scale.
+    if let Some(e) = entries.iter().find(|e| e.power <= BigInt::default()) {
+        return Err(Error::new(ErrorKind::PowerTableNonPositive(e.id)));
+    }
     let total: BigInt = entries.iter().map(|e| &e.power).sum();
+    if total <= BigInt::default() {
+        return Err(Error::new(ErrorKind::PowerTableEmpty));
+    }
     let mut scaled = Vec::with_capacity(entries.len());
     let mut sum = 0u64;
     for e in entries {
-        if e.power <= BigInt::default() {
-            return Err(Error::new(ErrorKind::PowerTableNonPositive(e.id)));
-        }
         let s = (&e.power * MAX_SCALED / &total).to_u64().unwrap_or(0);
         sum += s;
         scaled.push(s);
@@ -398,8 +406,10 @@ impl Verifier {
                 return Err(Error::new(ErrorKind::SignatureZeroPower(i)));
             }
             signed += s;
-            // Below the table's length, which a scaled power was found for.
-            signers.push(i as u32);
+            signers.push(
+                u32::try_from(i)
+                    .map_err(|_| Error::new(ErrorKind::SignerOutOfRange { index: i, len }))?,
+            );
         }
         if !is_strong_quorum(signed, *total) {
             return Err(Error::new(ErrorKind::SignatureQuorum {
@@ -480,6 +490,19 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scaling_refuses_a_non_positive_power_before_dividing() {
+        let entry = |id, power: i64| PowerEntry {
+            id,
+            power: BigInt::from(power),
+            pub_key: vec![0; 48],
+        };
+        // Powers summing to zero: no division by the total is attempted.
+        let r = scaled_powers(&[entry(1, 5), entry(2, -5)]);
+        assert_eq!(r.unwrap_err().code(), "power-table-non-positive");
+        assert_eq!(scaled_powers(&[]).unwrap_err().code(), "power-table-empty");
+    }
 
     #[test]
     fn quorum_boundaries() {

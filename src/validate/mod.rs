@@ -10,8 +10,11 @@
 //!   with `SupplementalData.PowerTable` at go-f3's checkpoints (every certificate whose
 //!   `instance + 1` is a multiple of the checkpoint interval) and after the last certificate.
 //! - [`Level::Chain`] (the default): as `Import`, but the CID is compared after every
-//!   certificate, each chain's base must be the previous certificate's head, and signer
-//!   indexes must lie within the table.
+//!   certificate, each chain's base must be the previous certificate's head, signer indexes
+//!   must lie within the table, and no delta may empty the table. (For a v2 snapshot the
+//!   report also checks the F3 data against its chain: [`crate::chain::consistency`].)
+//! - [`Level::Crypto`]: as `Chain`, and every certificate's strong quorum and BDN-aggregated
+//!   BLS signature, batched across certificates ([`crypto`], [`batch`]).
 
 pub mod aggregate;
 pub mod batch;

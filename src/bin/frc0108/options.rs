@@ -87,7 +87,7 @@ impl NetworkArgs {
             let bytes = std::fs::read(path)
                 .map_err(|e| Failure::with(format!("cannot read {}", path.display()), e))?;
             let network = Network::from_manifest_json(&bytes)
-                .map_err(|e| Failure::with(path.display(), e))?;
+                .map_err(|e| Failure(format!("{}: {e} [{}]", path.display(), e.code())))?;
             return Ok(Some(Chosen {
                 network,
                 known: true,

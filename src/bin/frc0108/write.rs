@@ -88,11 +88,23 @@ pub struct ExtractArgs {
     force: bool,
 }
 
-fn create(path: &Path, force: bool, threads: u32) -> Result<OutputFile, Failure> {
+/// An output file that replaces `path` when done; never one of `inputs` (with `--force`, the
+/// rename would replace the input the command is reading).
+fn create(path: &Path, force: bool, threads: u32, inputs: &[&str]) -> Result<OutputFile, Failure> {
     if path.as_os_str() == "-" {
         return Err(Failure(
             "outputs are files (written whole, then renamed into place), not `-`".into(),
         ));
+    }
+    if let Ok(out) = path.canonicalize() {
+        for input in inputs.iter().filter(|i| **i != "-") {
+            if Path::new(input).canonicalize().is_ok_and(|i| i == out) {
+                return Err(Failure(format!(
+                    "{} is an input of this command; not writing over it",
+                    path.display()
+                )));
+            }
+        }
     }
     OutputFile::create(path, OutputOptions { force, threads })
         .map_err(|e| Failure::with(format!("cannot write {}", path.display()), e))
@@ -179,7 +191,13 @@ pub fn assemble(args: AssembleArgs) -> Result<Outcome, Failure> {
             }
         }
     };
-    let mut out = create(&args.out, args.force, 0)?;
+    let table_path = args.initial_power_table.as_deref().and_then(Path::to_str);
+    let mut out = create(
+        &args.out,
+        args.force,
+        0,
+        &[args.certificates.as_str(), table_path.unwrap_or("-")],
+    )?;
     let mut spool = TempFile::near(&args.out)
         .map_err(|e| Failure::with("cannot create a temporary file", e))?;
     let spool_file = spool
@@ -229,7 +247,8 @@ pub fn merge(args: MergeArgs) -> Result<Outcome, Failure> {
         File::open(&args.f3)
             .map_err(|e| Failure::with(format!("cannot open {}", args.f3.display()), e))
     };
-    let mut out = create(&args.out, args.force, args.threads)?;
+    let f3_path = args.f3.to_str().unwrap_or("-");
+    let mut out = create(&args.out, args.force, args.threads, &[&args.v1, f3_path])?;
     let f3 = match F3Input::scan(io::BufReader::new(open_f3()?), opts) {
         Ok(f3) => f3,
         Err(e) => return refused("merge", &e),
@@ -280,9 +299,9 @@ pub fn extract(args: ExtractArgs) -> Result<Outcome, Failure> {
     if args.v1.as_deref() == Some(args.f3.as_path()) {
         return Err(Failure("--f3 and --v1 name the same file".into()));
     }
-    let mut f3_out = create(&args.f3, args.force, 0)?;
+    let mut f3_out = create(&args.f3, args.force, 0, &[&args.file])?;
     let mut v1_out = match &args.v1 {
-        Some(p) => Some(create(p, args.force, 0)?),
+        Some(p) => Some(create(p, args.force, 0, &[&args.file])?),
         None => None,
     };
     let input = input::open(&args.file)?;

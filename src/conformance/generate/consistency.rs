@@ -14,7 +14,7 @@ use cid::Cid;
 
 use super::fixture::Fixtures;
 use super::Bytes::Made;
-use super::{car, invalid, Def};
+use super::{acceptable, car, invalid, Def};
 use crate::chain::build::{encode_fields, encode_header, ChainBuilder, Style, Tipset};
 use crate::chain::consistency::MAX_LAG;
 use crate::cids::{cid_of, DAG_CBOR};
@@ -71,8 +71,8 @@ pub(super) const CASES: &[Def] = &[
     ),
     car(
         "consistency/too-far",
-        "the head is 901 epochs above the finalized tipset (null rounds between): beyond the 900 within which Lotus uses F3 finality",
-        invalid("consistency-too-far", Chain),
+        "the head is 901 epochs above the finalized tipset (null rounds between): beyond the 900 within which Lotus uses F3 finality; acceptable, since an honest snapshot taken while F3 is paused or lagging looks the same",
+        acceptable("consistency-too-far", Chain),
         &[Car, Consistency],
         Made(|fx| Scenario::new(fx).too_far()),
     ),
