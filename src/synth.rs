@@ -197,8 +197,9 @@ fn fake_block_cid(rng: &mut Rng) -> Cid {
     cid_of(DAG_CBOR, &rng.bytes(16))
 }
 
-fn tipset(rng: &mut Rng, epoch: i64, power_table: Cid) -> TipSet {
-    let blocks = 1 + rng.below(3);
+/// A tipset of 1 to `max_blocks` made-up blocks at `epoch`.
+fn tipset(rng: &mut Rng, epoch: i64, power_table: Cid, max_blocks: u64) -> TipSet {
+    let blocks = 1 + rng.below(max_blocks);
     let mut key = Vec::new();
     for _ in 0..blocks {
         key.extend_from_slice(&fake_block_cid(rng).to_bytes());
@@ -338,7 +339,7 @@ fn build_inner(
     let mut epoch: i64 = 100 + rng.below(1000) as i64;
     let mut head = match given.first() {
         Some(t) => given_tipset(t, table.cid()),
-        None => tipset(&mut rng, epoch, table.cid()),
+        None => tipset(&mut rng, epoch, table.cid(), 3),
     };
     let mut certs = Vec::new();
     for n in 0..instances {
@@ -348,7 +349,7 @@ fn build_inner(
             for _ in 0..rng.below(p.max_new_tipsets + 1) {
                 // Gaps of more than one epoch are null rounds.
                 epoch += 1 + rng.below(3) as i64;
-                chain.push(tipset(&mut rng, epoch, table.cid()));
+                chain.push(tipset(&mut rng, epoch, table.cid(), 3));
             }
         }
         for t in given

@@ -21,10 +21,10 @@
 
 use num_bigint::BigInt;
 
-use super::{fake_block_cid, Keys, Params, Rng};
+use super::{tipset, Keys, Params, Rng};
 use crate::types::{
     F3SnapshotHeader, FinalityCertificate, PowerEntries, PowerEntry, PowerTableDelta, Signers,
-    SupplementalData, TipSet,
+    SupplementalData,
 };
 use crate::validate::crypto::{is_strong_quorum, scaled_powers, signing_payload};
 use crate::validate::power::{table_order, PowerTable};
@@ -53,21 +53,6 @@ pub fn powers() -> Vec<u128> {
         .flat_map(str::split_whitespace)
         .filter_map(|w| w.parse().ok())
         .collect()
-}
-
-/// A tipset of 1 to 9 blocks.
-fn tipset(rng: &mut Rng, epoch: i64, power_table: cid::Cid) -> TipSet {
-    let blocks = 1 + rng.below(9);
-    let mut key = Vec::new();
-    for _ in 0..blocks {
-        key.extend_from_slice(&fake_block_cid(rng).to_bytes());
-    }
-    TipSet {
-        epoch,
-        key,
-        power_table,
-        commitments: [0; 32],
-    }
 }
 
 /// A delta of power changes only, sorted by participant.
@@ -166,13 +151,13 @@ pub(super) fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) 
     let mut table = PowerTable::new(&initial);
 
     let mut epoch: i64 = 4_920_480 + rng.below(1000) as i64;
-    let mut head = tipset(&mut rng, epoch, table.cid());
+    let mut head = tipset(&mut rng, epoch, table.cid(), 9);
     let mut certs = Vec::new();
     for k in 0..p.instances.max(1) {
         let mut chain = vec![head.clone()];
         for _ in 0..rng.below(p.max_new_tipsets.min(1) + 1) {
             epoch += 1 + rng.below(2) as i64;
-            chain.push(tipset(&mut rng, epoch, table.cid()));
+            chain.push(tipset(&mut rng, epoch, table.cid(), 9));
         }
         let signing_table = table.entries().clone();
         let signers = presence.signers(&mut rng, &signing_table.0);
