@@ -1,5 +1,6 @@
 //! Output files that appear whole or not at all: bytes go to a temporary file next to the
-//! destination, which is renamed into place only by [`OutputFile::commit`]; dropped
+//! destination, which is renamed into place only by [`OutputFile::commit`] (or
+//! [`OutputFile::commit_all`], for a command's several outputs together); dropped
 //! uncommitted (a failure), the temporary file is removed. An existing file is never replaced
 //! unless asked ([`OutputOptions::force`]), and never even then before the new one is
 //! complete. A destination whose name ends in `.zst` is written zstd-compressed.
@@ -135,13 +136,41 @@ impl OutputFile {
     /// Finishes the file (the zstd frame, the data on disk) and puts it in place. Without
     /// `force`, fails rather than replace a file that appeared meanwhile.
     pub fn commit(mut self) -> io::Result<()> {
+        self.finish()?;
+        self.place()
+    }
+
+    /// Commits several outputs of one command together: all are finished before any is put in
+    /// place, so a failure to write (a full disk) leaves none of them; a failure to put one in
+    /// place removes those this call had already put in place, unless they replaced a file
+    /// (`force`), which cannot be brought back.
+    pub fn commit_all(mut outputs: Vec<OutputFile>) -> io::Result<()> {
+        for out in &mut outputs {
+            out.finish()?;
+        }
+        for (n, out) in outputs.iter().enumerate() {
+            if let Err(e) = out.place() {
+                for placed in outputs.iter().take(n).filter(|o| !o.force) {
+                    let _ = fs::remove_file(&placed.path);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the zstd frame and puts the bytes on disk, in the temporary file.
+    fn finish(&mut self) -> io::Result<()> {
         let file = match self.sink.take() {
             Some(Sink::Plain(w)) => w.into_inner().map_err(|e| e.into_error())?,
             Some(Sink::Zstd(enc)) => enc.finish()?.into_inner().map_err(|e| e.into_error())?,
             None => return Err(io::Error::other("output already finished")),
         };
-        file.sync_all()?;
-        drop(file);
+        file.sync_all()
+    }
+
+    /// Moves the finished temporary file to the destination.
+    fn place(&self) -> io::Result<()> {
         if self.force {
             return fs::rename(&self.tmp, &self.path);
         }
@@ -228,5 +257,41 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         self.file.take();
         let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(path: &Path, bytes: &[u8]) -> OutputFile {
+        let mut out = OutputFile::create(path, OutputOptions::default()).unwrap();
+        out.write_all(bytes).unwrap();
+        out
+    }
+
+    #[test]
+    fn outputs_committed_together_appear_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.f3"), dir.path().join("b.car"));
+        OutputFile::commit_all(vec![output(&a, b"one"), output(&b, b"two")]).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"one");
+        assert_eq!(fs::read(&b).unwrap(), b"two");
+
+        // The second destination appears while both are written: neither is placed, the
+        // file that appeared is left as it was, and no temporary file stays behind.
+        let (c, d) = (dir.path().join("c.f3"), dir.path().join("d.car"));
+        let outs = vec![output(&c, b"three"), output(&d, b"four")];
+        fs::write(&d, b"someone else's").unwrap();
+        let e = OutputFile::commit_all(outs).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert!(!c.exists());
+        assert_eq!(fs::read(&d).unwrap(), b"someone else's");
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.f3", "b.car", "d.car"]);
     }
 }

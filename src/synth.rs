@@ -71,7 +71,8 @@ pub struct Params {
     pub participants: usize,
     /// Number of certificates.
     pub instances: u64,
-    /// Instance of the first certificate.
+    /// Instance of the first certificate, lowered if need be so that the last one's instance
+    /// fits in 64 bits.
     pub first_instance: u64,
     /// Largest number of new tipsets a certificate adds after its base.
     pub max_new_tipsets: u64,
@@ -111,6 +112,12 @@ impl Default for Params {
 }
 
 impl Params {
+    /// The first certificate's instance, lowered so that the last one's fits in 64 bits.
+    fn first(&self) -> u64 {
+        self.first_instance
+            .min(u64::MAX - (self.instances.max(1) - 1))
+    }
+
     /// A mainnet-shaped chain of `instances` certificates ([`mainnet`]) with `churn_percent`
     /// of them carrying a power table delta, e.g. [`mainnet::LOW_CHURN_PERCENT`] or 80.
     pub fn mainnet(instances: u64, churn_percent: u64, sign_for: Option<String>) -> Params {
@@ -343,7 +350,7 @@ fn build_inner(
     };
     let mut certs = Vec::new();
     for n in 0..instances {
-        let instance = p.first_instance + n;
+        let instance = p.first() + n;
         let mut chain = vec![head.clone()];
         if given.is_empty() {
             for _ in 0..rng.below(p.max_new_tipsets + 1) {
@@ -400,8 +407,8 @@ fn build_inner(
     }
     let header = F3SnapshotHeader {
         version: crate::f3data::HEADER_VERSION,
-        first_instance: p.first_instance,
-        latest_instance: p.first_instance + instances - 1,
+        first_instance: p.first(),
+        latest_instance: p.first() + (instances - 1),
         initial_power_table: initial,
     };
     (header, certs)

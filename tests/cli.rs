@@ -176,6 +176,32 @@ fn synth_refuses_to_overwrite() {
 }
 
 #[test]
+fn synth_refuses_instances_past_the_largest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.f3");
+    let last = u64::MAX.to_string();
+    let synth_at = |n: &str| {
+        bin()
+            .args(["synth", "--out", out.to_str().unwrap()])
+            .args(["--first-instance", &last, "--instances", n])
+            .output()
+            .unwrap()
+    };
+    let o = synth_at("2");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--first-instance") && err.contains(&last),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // One certificate at the largest instance is fine.
+    assert_eq!(synth_at("1").status.code(), Some(0));
+    let (code, v, _) = run(&["check", "--json", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
 fn stdin_is_read_with_dash() {
     let dir = tempfile::tempdir().unwrap();
     let f3 = synth(dir.path(), "s.f3", false);

@@ -476,7 +476,7 @@ fn random_chains_in_any_order() {
 
 /// `merge` runs the consistency check before writing: a real chain joined with F3 data that
 /// finalizes another chain's tipset (calibration net's genesis) is refused with the check's
-/// code and nothing is written; `--force` writes it with a warning, and `check` gives the
+/// code and nothing is written, even with `--force`; `--allow-inconsistent` writes it with a warning, and `check` gives the
 /// output the verdict `merge` gave the inputs. F3 data that finalizes the chain's own tipsets
 /// merges into a snapshot valid at the crypto level.
 #[test]
@@ -507,8 +507,21 @@ fn merge_refuses_f3_data_of_another_chain() {
         "no temporary file left"
     );
 
+    // --force only replaces outputs; it does not let an inconsistent snapshot through.
     let forced = run(&[
         "merge", "--force", "--v1", chain, "--f3", other, "--out", out_s,
+    ]);
+    assert_eq!(forced.status.code(), Some(1));
+    assert!(!out.exists());
+    let forced = run(&[
+        "merge",
+        "--allow-inconsistent",
+        "--v1",
+        chain,
+        "--f3",
+        other,
+        "--out",
+        out_s,
     ]);
     let stderr = String::from_utf8_lossy(&forced.stderr);
     assert_eq!(forced.status.code(), Some(0), "{stderr}");

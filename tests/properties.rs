@@ -170,7 +170,9 @@ fn read_all(r: impl Read) -> (F3SnapshotHeader, Vec<FinalityCertificate>, cid::C
 }
 
 fn params() -> impl Strategy<Value = synth::Params> {
-    (any::<u64>(), 1usize..12, 1u64..25, 0u64..3000, 0u64..=100).prop_map(
+    // First instances near the end of the range too: the last one is then u64::MAX.
+    let first = prop_oneof![0u64..3000, u64::MAX - 30..=u64::MAX];
+    (any::<u64>(), 1usize..12, 1u64..25, first, 0u64..=100).prop_map(
         |(seed, participants, instances, first_instance, churn_percent)| synth::Params {
             seed,
             participants,
@@ -238,6 +240,28 @@ proptest! {
         let a = analyze(&bytes[..], Some(Options::default()), &mut |_| {});
         prop_assert!(a.error.is_none(), "{:?}", a.error);
     }
+}
+
+/// Instance u64::MAX is the last there can be: a stream may end there, and a certificate after
+/// it is a duplicate (no next instance exists), not an accepted repeat.
+#[test]
+fn the_largest_instance_ends_the_sequence() {
+    let p = synth::Params {
+        first_instance: u64::MAX - 1,
+        instances: 2,
+        churn_percent: 0,
+        ..Default::default()
+    };
+    let (header, certs) = synth::build(&p);
+    assert_eq!(certs[1].instance, u64::MAX);
+    let ok = f3data::encode(&header, &certs).0;
+    let a = analyze(&ok[..], Some(Options::default()), &mut |_| {});
+    assert!(a.error.is_none(), "{:?}", a.error);
+    let mut again = certs.clone();
+    again.push(certs[1].clone());
+    let bad = f3data::encode(&header, &again).0;
+    let e = analyze(&bad[..], Some(Options::default()), &mut |_| {});
+    assert_eq!(e.error.map(|e| e.code()), Some("sequence-duplicate"));
 }
 
 /// Cutting a valid snapshot anywhere gives an error, never a panic; a cut exactly at a block

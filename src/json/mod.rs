@@ -31,7 +31,14 @@ pub use assemble::{assemble_json, initial_power_table, AssembleError};
 pub use decode::{certificate_from_json, header_from_json, power_table_from_json};
 pub use dump::{dump, DumpSummary};
 pub use encode::{certificate_to_json, header_to_json, power_table_to_json};
-pub use stream::{read_items, Item};
+pub use stream::{read_items, read_value, Item};
+
+/// The most bytes one JSON value (a certificate, a header or a power table) may take. The
+/// largest valid certificate encodes to about 15 MiB of CBOR
+/// ([`MAX_CERTIFICATE_LEN`](crate::f3data::MAX_CERTIFICATE_LEN)); base64, CIDs written as
+/// strings and field names make its JSON at most about four times longer. A value is refused
+/// as soon as it passes this, so one endless value cannot take all memory.
+pub const MAX_VALUE_LEN: u64 = 4 * crate::f3data::MAX_CERTIFICATE_LEN;
 
 /// What is wrong with a JSON input (or with a certificate that cannot be shown as JSON).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +68,9 @@ pub enum JsonErrorKind {
     /// A tipset key that is not a concatenation of CIDs: go-f3 cannot show it as JSON.
     #[error("tipset key is not a concatenation of CIDs: {0}")]
     TipSetKey(String),
+    /// One JSON value longer than [`MAX_VALUE_LEN`] bytes.
+    #[error("a JSON value longer than {0} bytes")]
+    TooLarge(u64),
     /// Reading the input failed.
     #[error("I/O error: {0}")]
     Io(String),
@@ -78,6 +88,7 @@ impl JsonErrorKind {
             JsonErrorKind::NoCertificates => "json-no-certificates",
             JsonErrorKind::MisplacedHeader => "json-misplaced-header",
             JsonErrorKind::TipSetKey(_) => "json-tipset-key",
+            JsonErrorKind::TooLarge(_) => "json-too-large",
             JsonErrorKind::Io(_) => "io",
         }
     }

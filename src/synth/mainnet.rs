@@ -171,7 +171,7 @@ pub(super) fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) 
         }
         head = chain.last().cloned().unwrap_or_else(|| head.clone());
         let mut cert = FinalityCertificate {
-            instance: p.first_instance + k,
+            instance: p.first() + k,
             ec_chain: Some(chain),
             supplemental_data: SupplementalData {
                 commitments: [0; 32],
@@ -189,8 +189,8 @@ pub(super) fn build(p: &Params) -> (F3SnapshotHeader, Vec<FinalityCertificate>) 
     }
     let header = F3SnapshotHeader {
         version: crate::f3data::HEADER_VERSION,
-        first_instance: p.first_instance,
-        latest_instance: p.first_instance + p.instances.max(1) - 1,
+        first_instance: p.first(),
+        latest_instance: p.first() + (p.instances.max(1) - 1),
         initial_power_table: initial,
     };
     (header, certs)

@@ -291,7 +291,7 @@ pub fn build(plan: &Plan, keys: &KeyRing) -> Built {
         certs.push(cert);
         in_force.push(entries);
     }
-    let last = plan.first_instance + (plan.certs.len() as u64).max(1) - 1;
+    let last = plan.first_instance + ((plan.certs.len() as u64).max(1) - 1);
     Built {
         header: F3SnapshotHeader {
             version: crate::f3data::HEADER_VERSION,

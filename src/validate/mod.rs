@@ -158,7 +158,10 @@ pub struct Validator {
     first_instance: u64,
     latest_instance: u64,
     table: Option<PowerTable>,
-    next_instance: u64,
+    /// The instance the next certificate must have; none after instance `u64::MAX`.
+    next_instance: Option<u64>,
+    /// The last certificate's instance.
+    last_instance: Option<u64>,
     count: u64,
     /// The canonical encoding of the previous certificate's head, when it had one (equal
     /// encodings are equal tipsets), and room to encode a base for comparison.
@@ -207,7 +210,8 @@ impl Validator {
             first_instance: h.first_instance,
             latest_instance: h.latest_instance,
             table,
-            next_instance: h.first_instance,
+            next_instance: Some(h.first_instance),
+            last_instance: None,
             count: 0,
             prev_head: None,
             scratch: Vec::new(),
@@ -313,30 +317,32 @@ impl Validator {
     /// certificate and its signers' range.
     fn check_before_signature(&mut self, c: &impl Facts) -> Result<()> {
         let instance = c.instance();
-        if instance != self.next_instance {
-            let previous = self.next_instance.wrapping_sub(1);
-            let kind = if self.count == 0 {
-                ErrorKind::SequenceFirst {
+        if Some(instance) != self.next_instance {
+            let kind = match self.last_instance {
+                None => ErrorKind::SequenceFirst {
                     expected: self.first_instance,
                     found: instance,
+                },
+                Some(previous) if instance == previous => {
+                    ErrorKind::SequenceDuplicate { found: instance }
                 }
-            } else if instance == previous {
-                ErrorKind::SequenceDuplicate { found: instance }
-            } else if instance < previous {
-                ErrorKind::SequenceOutOfOrder {
+                Some(previous) if instance < previous => ErrorKind::SequenceOutOfOrder {
                     previous,
                     found: instance,
+                },
+                // Past the header's last instance, and not merely a gap before it.
+                Some(previous)
+                    if instance > self.latest_instance && previous >= self.latest_instance =>
+                {
+                    ErrorKind::SequenceBeyondLatest {
+                        latest: self.latest_instance,
+                        found: instance,
+                    }
                 }
-            } else if instance > self.latest_instance && self.next_instance > self.latest_instance {
-                ErrorKind::SequenceBeyondLatest {
-                    latest: self.latest_instance,
+                Some(previous) => ErrorKind::SequenceGap {
+                    expected: previous.saturating_add(1),
                     found: instance,
-                }
-            } else {
-                ErrorKind::SequenceGap {
-                    expected: self.next_instance,
-                    found: instance,
-                }
+                },
             };
             return Err(Error::new(kind));
         }
@@ -451,17 +457,17 @@ impl Validator {
         let mut head = self.prev_head.take().unwrap_or_default();
         self.prev_head = c.head(&mut head).then_some(head);
         self.count += 1;
-        self.next_instance = instance.saturating_add(1);
+        self.next_instance = instance.checked_add(1);
+        self.last_instance = Some(instance);
         Ok(())
     }
 
     /// Checks the end of the stream (after every queued signature check).
     pub fn finish(&mut self) -> Result<Summary> {
         self.stop()?;
-        if self.count == 0 {
+        let Some(last) = self.last_instance else {
             return Err(Error::new(ErrorKind::SequenceEmpty));
-        }
-        let last = self.next_instance.saturating_sub(1);
+        };
         if last != self.latest_instance {
             return Err(Error::new(ErrorKind::SequenceShort {
                 last,

@@ -70,6 +70,21 @@ pub fn run(args: SynthArgs) -> Result<Outcome, Failure> {
             "chains of block headers are made for the uniform shape only",
         ));
     }
+    if args
+        .first_instance
+        .checked_add(args.instances.max(1) - 1)
+        .is_none()
+    {
+        return Err(Failure::with(
+            "--first-instance",
+            format!(
+                "{} certificates from instance {} pass the largest instance, {}",
+                args.instances,
+                args.first_instance,
+                u64::MAX
+            ),
+        ));
+    }
     refuse_existing(&args.out)?;
     let chain = args
         .chain_epochs

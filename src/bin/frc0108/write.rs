@@ -62,10 +62,13 @@ pub struct MergeArgs {
     /// Output file (`.zst`: compressed).
     #[arg(long)]
     out: PathBuf,
-    /// Replace the output file if it exists, and write it even when the F3 data does not
-    /// finalize a tipset of the chain (the inconsistency is reported as a warning).
+    /// Replace the output file if it exists.
     #[arg(long)]
     force: bool,
+    /// Write the snapshot even when the F3 data does not finalize a tipset of the chain (the
+    /// inconsistency is reported as a warning, and `check` refuses the output).
+    #[arg(long)]
+    allow_inconsistent: bool,
     /// zstd threads for a `.zst` output (0: one per core, at most 4).
     #[arg(long, default_value_t = 0)]
     threads: u32,
@@ -170,15 +173,15 @@ pub fn assemble(args: AssembleArgs) -> Result<Outcome, Failure> {
     let table = match &args.initial_power_table {
         None => None,
         Some(path) => {
-            let bytes = std::fs::read(path)
+            let file = std::fs::File::open(path)
                 .map_err(|e| Failure::with(format!("cannot read {}", path.display()), e))?;
-            let v: serde_json::Value = match serde_json::from_slice(&bytes) {
+            let v = match frc0108::json::read_value(file) {
                 Ok(v) => v,
+                Err(e) if !e.is_verdict() => {
+                    return Err(Failure::with(format!("cannot read {}", path.display()), e))
+                }
                 Err(e) => {
-                    eprintln!(
-                        "frc0108 assemble: {}: not valid JSON: {e} [json-syntax]",
-                        path.display()
-                    );
+                    eprintln!("frc0108 assemble: {}: {e}", path.display());
                     return Ok(Outcome::Invalid);
                 }
             };
@@ -255,8 +258,8 @@ pub fn merge(args: MergeArgs) -> Result<Outcome, Failure> {
     };
     let v1 = input::open(&args.v1)?;
     // The F3 data must finalize a tipset of this chain (the `chain` level's consistency
-    // check); `--force` writes the snapshot anyway and warns.
-    let mut check = ConsistencyCheck::new(!args.force);
+    // check); `--allow-inconsistent` writes the snapshot anyway and warns.
+    let mut check = ConsistencyCheck::new(!args.allow_inconsistent);
     let res = merge::merge(
         v1.reader,
         &f3,
@@ -270,7 +273,7 @@ pub fn merge(args: MergeArgs) -> Result<Outcome, Failure> {
     };
     commit(out)?;
     if let Some(e) = check.failure() {
-        eprintln!("frc0108: warning: written despite --force: {e}");
+        eprintln!("frc0108: warning: written despite --allow-inconsistent: {e}");
     } else if let Some(c) = check.summary().filter(|c| !c.checked) {
         eprintln!(
             "frc0108: note: consistency not checked: {}",
@@ -314,10 +317,16 @@ pub fn extract(args: ExtractArgs) -> Result<Outcome, Failure> {
         Ok(s) => s,
         Err(e) => return refused("extract", &e),
     };
-    commit(f3_out)?;
-    if let Some(v1) = v1_out {
-        commit(v1)?;
-    }
+    let paths = format!(
+        "{}{}",
+        args.f3.display(),
+        args.v1
+            .as_ref()
+            .map(|p| format!(" and {}", p.display()))
+            .unwrap_or_default()
+    );
+    OutputFile::commit_all([Some(f3_out), v1_out].into_iter().flatten().collect())
+        .map_err(|e| Failure::with(format!("cannot write {paths}"), e))?;
     eprintln!(
         "wrote {}: F3 data {} ({} bytes){}",
         args.f3.display(),

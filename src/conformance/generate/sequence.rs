@@ -5,6 +5,8 @@ use super::Bytes::Made;
 use super::{f3, invalid, Def};
 use crate::conformance::error::Result;
 use crate::conformance::notes::Flag::Sequence;
+use crate::synth::signed::{build, plan_all_sign, KeyRing};
+use crate::synth::Rng;
 use crate::types::Cbor;
 use crate::validate::Level::Structure;
 
@@ -79,6 +81,13 @@ pub(super) const CASES: &[Def] = &[
         Made(|fx| Ok(blocks(fx, |b| b.truncate(b.len().saturating_sub(1))))),
     ),
     f3(
+        "sequence/repeat-after-last-instance",
+        "signed certificates up to instance 2^64 - 1, the last possible, and that one again after it: no instance can follow it, so the repeat is a duplicate, not a next instance",
+        invalid("sequence-duplicate", Structure),
+        &[Sequence],
+        Made(repeat_after_last_instance),
+    ),
+    f3(
         "sequence/no-certificates",
         "a header and no certificate",
         invalid("sequence-empty", Structure),
@@ -105,4 +114,24 @@ fn extra_after_latest(fx: &Fixtures) -> Result<Vec<u8>> {
         f.blocks.push(c.to_cbor());
     }
     Ok(f.bytes())
+}
+
+/// Three signed certificates ending at instance `u64::MAX`, and the last one repeated.
+fn repeat_after_last_instance(fx: &Fixtures) -> Result<Vec<u8>> {
+    let mut rng = Rng::new(0x5e9);
+    let mut keys = KeyRing::new();
+    let initial = (0..4u64)
+        .map(|i| crate::types::PowerEntry {
+            id: 1000 + i,
+            power: (10 + i).into(),
+            pub_key: keys.generate(&mut rng),
+        })
+        .collect();
+    let mut plan = plan_all_sign(&fx.index.network, initial, 3, &mut rng);
+    plan.first_instance = u64::MAX - 2;
+    let mut built = build(&plan, &keys);
+    if let Some(last) = built.certs.last().cloned() {
+        built.certs.push(last);
+    }
+    Ok(built.encode())
 }
