@@ -35,6 +35,25 @@ impl<R: Read> Hashing<R> {
     }
 }
 
+/// Whether a section streamed through a [`Hashing`] reader was read whole: its source may
+/// have failed (`failed`), or the CAR ended inside it. Asked before the writer's result, so a
+/// short input is not reported as a failure to write.
+pub(super) fn section_read<R: Read>(
+    failed: Option<io::Error>,
+    car: &CarReader<R>,
+) -> Result<(), MergeError> {
+    if let Some(e) = failed {
+        return Err(MergeError::Snapshot(e.into()));
+    }
+    if car.truncated() {
+        return Err(MergeError::Snapshot(Error::at(
+            ErrorKind::CarTruncated,
+            car.position(),
+        )));
+    }
+    Ok(())
+}
+
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf).inspect_err(|e| {
@@ -117,15 +136,7 @@ pub(super) fn copy_chain<R: Read, W: Write>(
             let mut data = Hashing::new(car.section_data());
             let res = w.write_block_from(&sec.cid, sec.data_len, &mut data);
             let digest = data.digest();
-            if let Some(e) = data.failed {
-                return Err(MergeError::Snapshot(e.into()));
-            }
-            if car.truncated() {
-                return Err(MergeError::Snapshot(Error::at(
-                    ErrorKind::CarTruncated,
-                    car.position(),
-                )));
-            }
+            section_read(data.failed, car)?;
             res.map_err(write_err)?;
             let digest = checkable.then_some(digest);
             verify(&sec, digest)?;

@@ -4,7 +4,7 @@ use std::io::{self, Read, Write};
 
 use cid::Cid;
 
-use super::copy::{copy_chain, CopyStats, Hashing};
+use super::copy::{copy_chain, section_read, CopyStats, Hashing};
 use super::{write_err, MergeError, NoChainCheck};
 use crate::car::{CarReader, CarWriter, Section};
 use crate::cids::{cid_from_digest, cid_of, DAG_CBOR};
@@ -90,15 +90,7 @@ pub fn extract<R: Read>(
     let mut data = Hashing::new(car.section_data());
     let copied = io::copy(&mut data, f3_out);
     let (digest, count) = (data.digest(), data.count);
-    if let Some(e) = data.failed {
-        return Err(MergeError::Snapshot(e.into()));
-    }
-    if car.truncated() {
-        return Err(MergeError::Snapshot(Error::at(
-            ErrorKind::CarTruncated,
-            car.position(),
-        )));
-    }
+    section_read(data.failed, &car)?;
     copied.map_err(write_err)?;
     let computed = cid_from_digest(crate::cids::RAW, &digest);
     if computed != sec.cid {

@@ -190,14 +190,7 @@ impl Mutator {
                 } else {
                     self.keys.generate(&mut self.rng)
                 };
-                let rot = PowerTableDelta {
-                    participant_id: e.id,
-                    power_delta: BigInt::default(),
-                    signing_key: key,
-                };
-                let prev = self.plan.certs.get(jd - 1)?;
-                let delta = plan::merge(&prev.delta, std::slice::from_ref(&rot));
-                self.plan.certs.get_mut(jd - 1)?.delta = delta;
+                self.rotate_key(jd - 1, e.id, key)?;
                 let old = kind.ends_with("old-key");
                 self.note(format!(
                     "certificate {} rotates participant {}'s key{}",
@@ -238,14 +231,7 @@ impl Mutator {
                         "a key with a bit of x flipped"
                     }
                 };
-                let rot = PowerTableDelta {
-                    participant_id: e.id,
-                    power_delta: BigInt::default(),
-                    signing_key: key,
-                };
-                let prev = self.plan.certs.get(jd - 1)?;
-                let delta = plan::merge(&prev.delta, std::slice::from_ref(&rot));
-                self.plan.certs.get_mut(jd - 1)?.delta = delta;
+                self.rotate_key(jd - 1, e.id, key)?;
                 self.note(format!(
                     "certificate {} gives participant {} {what}",
                     jd - 1,
@@ -378,6 +364,18 @@ impl Mutator {
         }
         other.sort_unstable();
         (other != signers).then_some(other)
+    }
+
+    /// Gives participant `id` the signing key `key` in certificate `j`'s delta.
+    fn rotate_key(&mut self, j: usize, id: u64, key: Vec<u8>) -> Option<()> {
+        let rot = PowerTableDelta {
+            participant_id: id,
+            power_delta: BigInt::default(),
+            signing_key: key,
+        };
+        let cert = self.plan.certs.get_mut(j)?;
+        cert.delta = plan::merge(&cert.delta, std::slice::from_ref(&rot));
+        Some(())
     }
 
     fn fresh_id(&mut self) -> u64 {
