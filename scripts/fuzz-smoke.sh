@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for FUZZ_SECONDS (default 20) with tight memory limits, starting from
-# seeds made from vectors/ and fuzz/regressions/. Any crash fails the run and leaves its input
+# seeds made from vectors/ and fuzz/regressions/, and from the long campaign's minimized corpus
+# (fuzz/corpus-min/). Any crash fails the run and leaves its input
 # in fuzz/artifacts/TARGET/.   ./scripts/fuzz-smoke.sh [build|run]   (default: both)
 #
 # The targets are built as cargo-fuzz builds them (libFuzzer's coverage instrumentation and
@@ -31,6 +32,10 @@ targets=$(cargo run --quiet --profile ci --features fuzzing --example fuzz_seeds
 mkdir -p target/fuzz-logs
 for t in $targets; do
   echo "== fuzz $t for ${seconds}s"
+  # Start from the long campaign's minimized corpus too, where one is committed.
+  if [ -d "fuzz/corpus-min/$t" ]; then
+    mkdir -p "fuzz/corpus/$t" && cp -n fuzz/corpus-min/"$t"/* "fuzz/corpus/$t/" 2>/dev/null || true
+  fi
   log="target/fuzz-logs/$t.log"
   mkdir -p "fuzz/artifacts/$t"
   status=0

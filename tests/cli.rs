@@ -175,6 +175,23 @@ fn synth_refuses_to_overwrite() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
+/// synth writes like the other writers: a `.zst` name gives a zstd stream, and nothing but the
+/// output appears in the directory.
+#[test]
+fn synth_compresses_a_zst_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.car.zst");
+    let status = bin()
+        .args(["synth", "--car", "--out", out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(std::fs::read(&out).unwrap()[..4], [0x28, 0xb5, 0x2f, 0xfd]);
+    let (code, v, _) = run(&["check", "--json", out.to_str().unwrap()]);
+    assert_eq!((code, v["compression"].as_str()), (0, Some("zstd")), "{v}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
 #[test]
 fn synth_refuses_instances_past_the_largest() {
     let dir = tempfile::tempdir().unwrap();

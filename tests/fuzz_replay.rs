@@ -1,5 +1,6 @@
-//! Replays, without a fuzzer, every past crash (`fuzz/regressions/TARGET/*`) and every seed
-//! (the files under `vectors/` and their blocks) through every fuzz target's function.
+//! Replays, without a fuzzer, every past crash (`fuzz/regressions/TARGET/*`), the campaign's
+//! minimized corpus (`fuzz/corpus-min/TARGET/*`) and every seed (the files under `vectors/` and
+//! their blocks) through every fuzz target's function.
 
 use std::path::PathBuf;
 
@@ -20,6 +21,22 @@ fn every_regression_replays_cleanly() {
         }
     }
     eprintln!("replayed {n} regressions");
+}
+
+/// The corpus `cargo fuzz cmin` kept after the long campaign: every input that reached new
+/// coverage, run through its own target.
+#[test]
+fn the_minimized_corpus_replays_cleanly() {
+    let mut n = 0;
+    for t in TARGETS {
+        let inputs = frc0108::fuzzing::seed_files(&root().join("fuzz/corpus-min").join(t));
+        for p in inputs {
+            assert!(run(t, &std::fs::read(&p).unwrap()), "unknown target {t}");
+            n += 1;
+        }
+    }
+    eprintln!("replayed {n} minimized inputs");
+    assert!(n > 0, "fuzz/corpus-min is empty");
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! `synth`: a seeded synthetic snapshot, as F3 data or a v2 CAR.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use frc0108::chain::build::{empty_block, ChainBuilder, Style};
+use frc0108::output::{OutputFile, OutputOptions};
 use frc0108::synth::mainnet::LOW_CHURN_PERCENT;
 use frc0108::synth::{build, build_finalizing, Params, Shape};
 
@@ -108,8 +108,9 @@ pub fn run(args: SynthArgs) -> Result<Outcome, Failure> {
     let write_err = |e: &dyn std::fmt::Display| {
         Failure::with(format!("cannot write {}", args.out.display()), e)
     };
-    let file = File::create_new(&args.out).map_err(|e| write_err(&e))?;
-    let mut file = BufWriter::new(file);
+    // Written whole or not at all, never over an existing file (`.zst`: compressed).
+    let mut file =
+        OutputFile::create(&args.out, OutputOptions::default()).map_err(|e| write_err(&e))?;
     if let Some(chain) = &chain {
         let empty = empty_block();
         let head = chain.tipsets().last().map(|t| t.cids()).unwrap_or_default();
@@ -132,7 +133,7 @@ pub fn run(args: SynthArgs) -> Result<Outcome, Failure> {
     } else {
         file.write_all(&f3).map_err(|e| write_err(&e))?;
     }
-    file.flush().map_err(|e| write_err(&e))?;
+    file.commit().map_err(|e| write_err(&e))?;
     eprintln!(
         "wrote {} ({} certificates, F3 data {f3_cid})",
         args.out.display(),
