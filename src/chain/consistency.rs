@@ -11,7 +11,9 @@
 //! 1. every `HeadTipsetKey` block is a block header, and they form one tipset (one height, one
 //!    parent list): `consistency-head-not-header`, `consistency-malformed-chain`;
 //! 2. no header in the CAR is above the head tipset: `consistency-head-not-highest`;
-//! 3. `E` is not above the head: `consistency-finalized-above-head`;
+//! 3. `E` is not above the head: `consistency-finalized-above-head` (a verdict other readers
+//!    may disagree with: Lotus's `ExportV2` writes the latest F3 data whatever tipset it
+//!    exports, so its snapshot of an older tipset has F3 data above the head);
 //! 4. the head is at most [`MAX_LAG`] epochs above `E`: `consistency-too-far`;
 //! 5. following `Parents` down from the head (null rounds skip epochs) reaches epoch `E` with a
 //!    tipset whose key is exactly the certificate's: `consistency-finalized-missing` when the
