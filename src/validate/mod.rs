@@ -158,9 +158,7 @@ pub struct Validator {
     first_instance: u64,
     latest_instance: u64,
     table: Option<PowerTable>,
-    /// The instance the next certificate must have; none after instance `u64::MAX`.
-    next_instance: Option<u64>,
-    /// The last certificate's instance.
+    /// The last certificate's instance (after `u64::MAX`, no instance can follow).
     last_instance: Option<u64>,
     count: u64,
     /// The canonical encoding of the previous certificate's head, when it had one (equal
@@ -210,7 +208,6 @@ impl Validator {
             first_instance: h.first_instance,
             latest_instance: h.latest_instance,
             table,
-            next_instance: Some(h.first_instance),
             last_instance: None,
             count: 0,
             prev_head: None,
@@ -317,7 +314,11 @@ impl Validator {
     /// certificate and its signers' range.
     fn check_before_signature(&mut self, c: &impl Facts) -> Result<()> {
         let instance = c.instance();
-        if Some(instance) != self.next_instance {
+        let expected = match self.last_instance {
+            None => Some(self.first_instance),
+            Some(last) => last.checked_add(1),
+        };
+        if Some(instance) != expected {
             let kind = match self.last_instance {
                 None => ErrorKind::SequenceFirst {
                     expected: self.first_instance,
@@ -457,7 +458,6 @@ impl Validator {
         let mut head = self.prev_head.take().unwrap_or_default();
         self.prev_head = c.head(&mut head).then_some(head);
         self.count += 1;
-        self.next_instance = instance.checked_add(1);
         self.last_instance = Some(instance);
         Ok(())
     }
