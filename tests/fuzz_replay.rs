@@ -10,16 +10,21 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-#[test]
-fn every_regression_replays_cleanly() {
+/// Runs every file under `dir/TARGET/` through TARGET; returns how many.
+fn replay_each_target(dir: &str) -> usize {
     let mut n = 0;
     for t in TARGETS {
-        let inputs = frc0108::fuzzing::seed_files(&root().join("fuzz/regressions").join(t));
-        for p in inputs {
+        for p in frc0108::fuzzing::seed_files(&root().join(dir).join(t)) {
             assert!(run(t, &std::fs::read(&p).unwrap()), "unknown target {t}");
             n += 1;
         }
     }
+    n
+}
+
+#[test]
+fn every_regression_replays_cleanly() {
+    let n = replay_each_target("fuzz/regressions");
     eprintln!("replayed {n} regressions");
 }
 
@@ -27,14 +32,7 @@ fn every_regression_replays_cleanly() {
 /// coverage, run through its own target.
 #[test]
 fn the_minimized_corpus_replays_cleanly() {
-    let mut n = 0;
-    for t in TARGETS {
-        let inputs = frc0108::fuzzing::seed_files(&root().join("fuzz/corpus-min").join(t));
-        for p in inputs {
-            assert!(run(t, &std::fs::read(&p).unwrap()), "unknown target {t}");
-            n += 1;
-        }
-    }
+    let n = replay_each_target("fuzz/corpus-min");
     eprintln!("replayed {n} minimized inputs");
     assert!(n > 0, "fuzz/corpus-min is empty");
 }
